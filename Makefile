@@ -1,0 +1,51 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench lint chromium clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[test,bench]" 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import django, channels, celery, playwright, psycopg"  # fail loudly if the install did
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Embedded default: SQLite, in-memory channel layer, Celery tasks in-process, `manage.py tick` for the
+# periodic jobs. With DATABASE_URL and REDIS_URL: PostgreSQL, Redis, a Celery worker and beat.
+run: install
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py load_demo
+	@echo "Serving at http://$(HOST):$(PORT)  (Ctrl-C stops everything)"
+	@trap 'kill 0' EXIT INT TERM; \
+	if [ -n "$$REDIS_URL" ]; then \
+	  $(BIN)/celery -A config worker -l warning --concurrency 2 & \
+	  $(BIN)/celery -A config beat -l warning & \
+	else \
+	  $(BIN)/python manage.py tick & \
+	fi; \
+	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+# Browser tests drive Debian's Chromium; install it when missing and we are root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: install chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from exams import health
+from exams.auth_views import ThrottledLoginView
+from django.contrib.auth import views as auth_views
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("exams.urls")),
+]

@@ -1,0 +1,178 @@
+"""The administrator's tools: the bank, exams and blueprints, sittings, enrolments, attempts."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ExamError
+from .models import (
+    Attempt, AttemptEvent, BlueprintEntry, Enrolment, Exam, Item, ItemKind, ItemVersion, Room, Sitting, Topic,
+)
+from .services import item_revise, sitting_check_blueprint
+from .services.bank import ItemContent, validated_content
+
+OPTION_LETTERS = "ABCDE"
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+class ItemForm(forms.ModelForm):
+    """Edits the item's current wording; saving a live item makes a new version (R-BANK-2)."""
+
+    stem = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("Cause–effect items only"))
+    option_a = forms.CharField(required=False)
+    option_b = forms.CharField(required=False)
+    option_c = forms.CharField(required=False)
+    option_d = forms.CharField(required=False)
+    option_e = forms.CharField(required=False)
+    key = forms.CharField(required=False, help_text=_("Choice items: right letters, e.g. B or A, D. Fill-in: accepted answers separated by |"))
+    guide = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Marking guide"))
+    image = forms.ImageField(required=False)
+
+    class Meta:
+        model = Item
+        fields = ["code", "topic", "kind", "status", "difficulty", "is_sample"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        version = self.instance.current_version if self.instance.pk else None
+        if version is not None:
+            self.initial.update(stem=version.stem, reason=version.reason, guide=version.guide)
+            for option in version.options:
+                self.initial[f"option_{option['id'].lower()}"] = option["text"]
+            joiner = " | " if self.instance.kind == ItemKind.FILL_IN else ", "
+            self.initial["key"] = joiner.join(version.key)
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if not kind:
+            return data
+        separator = "|" if kind == ItemKind.FILL_IN else ","
+        options = [{"id": letter, "text": data.get(f"option_{letter.lower()}", "")} for letter in OPTION_LETTERS]
+        if kind not in ItemKind.choice_kinds() or kind == ItemKind.CAUSE_EFFECT:
+            options = []
+        content = ItemContent(
+            stem=data.get("stem", ""), reason=data.get("reason", ""), guide=data.get("guide", ""), options=options,
+            key=[k.strip().upper() if kind in ItemKind.choice_kinds() else k.strip() for k in (data.get("key") or "").split(separator) if k.strip()],
+            image=data.get("image") or None,
+        )
+        try:
+            self.content = validated_content(kind, content)
+        except ExamError as exc:
+            raise ValidationError(exc.message) from exc
+        return data
+
+
+class ItemVersionInline(admin.TabularInline):
+    model = ItemVersion
+    fields = ["number", "stem", "key", "created_at", "created_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    form = ItemForm
+    list_display = ["code", "topic", "kind", "status", "difficulty", "is_sample", "version"]
+    list_filter = ["status", "kind", "topic", "difficulty", "is_sample"]
+    search_fields = ["code", "current_version__stem"]
+    inlines = [ItemVersionInline]
+    fieldsets = [
+        (None, {"fields": ["code", "topic", "kind", "status", "difficulty", "is_sample"]}),
+        (_("Wording (saving a live item makes a new version)"),
+         {"fields": ["stem", "reason", "option_a", "option_b", "option_c", "option_d", "option_e", "key", "guide", "image"]}),
+    ]
+
+    @admin.display(description=_("version"))
+    def version(self, item: Item) -> int | None:
+        return item.current_version.number if item.current_version else None
+
+    def save_model(self, request, obj, form, change):
+        obj.save()
+        item_revise(item=obj, content=form.content, by=request.user)
+
+
+class BlueprintInline(admin.TabularInline):
+    model = BlueprintEntry
+    extra = 1
+
+
+@admin.register(Exam)
+class ExamAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "is_practice", "item_count", "duration_minutes", "points", "pass_percent"]
+    inlines = [BlueprintInline]
+
+
+class RoomInline(admin.TabularInline):
+    model = Room
+    extra = 1
+    filter_horizontal = ["proctors"]
+
+
+class SittingForm(forms.ModelForm):
+    class Meta:
+        model = Sitting
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        exam = data.get("exam")
+        if exam is not None:
+            try:
+                # Refused at scheduling time, not on the day (issue 2, R-FORM-1).
+                sitting_check_blueprint(exam=exam)
+            except ExamError as exc:
+                raise ValidationError(exc.message) from exc
+        return data
+
+
+@admin.register(Sitting)
+class SittingAdmin(admin.ModelAdmin):
+    form = SittingForm
+    list_display = ["name", "exam", "starts_at", "entry_opens_at", "entry_closes_at"]
+    inlines = [RoomInline]
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(admin.ModelAdmin):
+    list_display = ["ticket_number", "candidate", "sitting", "room", "seat", "grade", "identity_confirmed_at"]
+    list_filter = ["sitting", "room"]
+    search_fields = ["ticket_number", "candidate__username", "candidate__last_name"]
+
+
+class AttemptEventInline(admin.TabularInline):
+    model = AttemptEvent
+    fields = ["at", "kind", "actor", "detail"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    list_display = ["pk", "candidate", "exam", "is_practice", "status", "started_at", "deadline", "submitted_at", "locked_at"]
+    list_filter = ["status", "is_practice", "exam"]
+    readonly_fields = [f.name for f in Attempt._meta.fields]
+    inlines = [AttemptEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

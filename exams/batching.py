@@ -1,0 +1,59 @@
+"""Group commit for answers: the saves of every page in this process go to the database together.
+
+One writer per event loop takes whatever has queued up while the previous batch was being
+written, stores it in one transaction and wakes the pages waiting for their acks. Under load the
+batches grow by themselves; when idle a save is written at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+
+from channels.db import database_sync_to_async
+
+from .services import AnswerChange, SaveResult, responses_save
+
+MAX_BATCH = 500
+
+
+class SaveBatcher:
+    def __init__(self) -> None:
+        self._pending: list[tuple[AnswerChange, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
+
+    async def save(self, changes: list[AnswerChange]) -> list[SaveResult]:
+        loop = asyncio.get_running_loop()
+        futures = []
+        for change in changes:
+            future = loop.create_future()
+            self._pending.append((change, future))
+            futures.append(future)
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._drain())
+        return list(await asyncio.gather(*futures))
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                results = await database_sync_to_async(responses_save)(changes=[change for change, _ in batch])
+            except Exception as exc:  # the database is down: every waiting page must hear it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SaveBatcher] = weakref.WeakKeyDictionary()
+
+
+def batcher() -> SaveBatcher:
+    """Return this event loop's batcher."""
+    loop = asyncio.get_running_loop()
+    if loop not in _batchers:
+        _batchers[loop] = SaveBatcher()
+    return _batchers[loop]

@@ -1,0 +1,116 @@
+"""The exam page's WebSocket: answers in, acks, clock and lock/submit pushes out."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .batching import batcher
+from .groups import attempt_group
+from .middleware import DEVICE_COOKIE
+from .models import Attempt, SubmittedBy
+from .payload import clock_payload
+from .services import AnswerChange, attempt_open_on_device, attempt_submit
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+MAX_CHANGES_PER_MESSAGE = 200
+
+
+class AttemptConsumer(AsyncJsonWebsocketConsumer):
+    attempt_id: int | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user_id = user.pk
+        self.device_id = self.scope.get("cookies", {}).get(DEVICE_COOKIE, "")
+        attempt = await self._open(int(self.scope["url_route"]["kwargs"]["attempt_id"]))
+        if attempt is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.attempt_id = attempt.pk
+        await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
+        await self.accept()
+        await self._send_state(attempt)
+
+    async def disconnect(self, code: int) -> None:
+        if self.attempt_id is not None:
+            await self.channel_layer.group_discard(attempt_group(self.attempt_id), self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs) -> None:
+        kind = content.get("t") if isinstance(content, dict) else None
+        if kind == "save":
+            await self._save(content.get("changes"))
+        elif kind == "ping":
+            await self.send_json({"t": "pong", "c": content.get("c"), "s": int(timezone.now().timestamp() * 1000)})
+        elif kind == "deadline":
+            attempt = await self._submit_if_overdue()
+            await self._send_state(attempt)
+        else:
+            await self.send_json({"t": "error", "reason": _("Unknown message.")})
+
+    async def _save(self, raw_changes: Any) -> None:
+        if not isinstance(raw_changes, list) or len(raw_changes) > MAX_CHANGES_PER_MESSAGE:
+            await self.send_json({"t": "error", "reason": _("Malformed save.")})
+            return
+        changes = []
+        for raw in raw_changes:
+            if not isinstance(raw, dict) or not isinstance(raw.get("pos"), int) or not isinstance(raw.get("seq"), int):
+                await self.send_json({"t": "error", "reason": _("Malformed save.")})
+                return
+            changes.append(AnswerChange(attempt_id=self.attempt_id, candidate_id=self.user_id, device_id=self.device_id,
+                                        position=raw["pos"], seq=raw["seq"], value=raw.get("value"), flagged=bool(raw.get("flagged"))))
+        try:
+            results = await batcher().save(changes)
+        except Exception:
+            log.exception("saving answers failed")
+            # The page keeps these changes and sends them again.
+            await self.send_json({"t": "ack", "results": [
+                {"seq": c.seq, "ok": False, "code": "error", "reason": _("The server could not save just now; retrying.")} for c in changes
+            ]})
+            return
+        await self.send_json({"t": "ack", "results": [r.__dict__ for r in results]})
+
+    # --- pushes from services (handler names match the message type) ---------------------------
+    async def attempt_locked(self, event: dict) -> None:
+        await self.send_json({"t": "locked", "reason": event["reason"]})
+
+    async def attempt_unlocked(self, event: dict) -> None:
+        attempt = await database_sync_to_async(Attempt.objects.get)(pk=self.attempt_id)
+        if attempt.device_id != self.device_id:
+            await self.send_json({"t": "moved", "reason": _("The exam staff moved this attempt to another device.")})
+            await self.close()
+            return
+        await self._send_state(attempt)
+
+    async def attempt_submitted(self, event: dict) -> None:
+        await self.send_json({"t": "submitted", "by": event["by"]})
+
+    async def attempt_scored(self, event: dict) -> None:
+        await self.send_json({"t": "scored"})
+
+    # --- helpers ----------------------------------------------------------------------------------
+    async def _send_state(self, attempt: Attempt) -> None:
+        await self.send_json({"t": "state", **clock_payload(attempt, timezone.now()),
+                              "thisDevice": attempt.device_id == self.device_id})
+
+    @database_sync_to_async
+    def _open(self, attempt_id: int) -> Attempt | None:
+        attempt = Attempt.objects.filter(pk=attempt_id, candidate_id=self.user_id).first()
+        if attempt is None:
+            return None
+        return attempt_open_on_device(attempt_id=attempt.pk, device_id=self.device_id)
+
+    @database_sync_to_async
+    def _submit_if_overdue(self) -> Attempt:
+        return attempt_submit(attempt_id=self.attempt_id, by=SubmittedBy.CLOCK)

@@ -1,0 +1,28 @@
+"""Channel-layer group names, and who may join them, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def attempt_group(attempt_id: int) -> str:
+    """Return the group of every open page of one attempt. Only its candidate joins it."""
+    return f"attempt.{attempt_id}"
+
+
+def push_to_attempt_after_commit(attempt_id: int, message: dict[str, Any]) -> None:
+    """Send `message` to the attempt's pages once the surrounding transaction has committed.
+
+    Consumers handle it in the method named by message["type"] (dots become underscores).
+    """
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(attempt_group(attempt_id), message)
+
+    transaction.on_commit(send)

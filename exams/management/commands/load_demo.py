@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from exams.demo import LOGINS, load_demo
+from exams.models import Item
+
+
+class Command(BaseCommand):
+    help = "Load the demo bank, exam, sittings and one login per role (idempotent), and print the logins."
+
+    def handle(self, *args, **options):
+        created = load_demo()
+        self.stdout.write("Demo data " + ("created" if created else "already present") + f": {Item.objects.count()} items.")
+        self.stdout.write("Demo logins (role: username / password):")
+        for login in LOGINS:
+            self.stdout.write(f"  {login.role:<22} {login.username:<12} / {login.password}")

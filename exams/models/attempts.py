@@ -1,0 +1,158 @@
+"""A candidate's attempt: its frozen form, the answers, and its timeline (R-FORM-2, R-TAKE-*)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .bank import ItemVersion
+from .schedule import Enrolment, Exam
+
+
+class AttemptStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUBMITTED = "submitted", _("Submitted")
+    SCORED = "scored", _("Auto-scored")
+
+    @classmethod
+    def allowed_transitions(cls) -> dict[str, frozenset[str]]:
+        """Return, for each status, the statuses it may move to. The one place this is written."""
+        return {
+            cls.IN_PROGRESS: frozenset({cls.SUBMITTED}),
+            cls.SUBMITTED: frozenset({cls.SCORED}),
+            # Re-scoring (a key correction) keeps an attempt scored.
+            cls.SCORED: frozenset({cls.SCORED}),
+        }
+
+    @classmethod
+    def can_move(cls, current: str, new: str) -> bool:
+        return new in cls.allowed_transitions().get(current, frozenset())
+
+
+class SubmittedBy(models.TextChoices):
+    CANDIDATE = "candidate", _("The candidate")
+    CLOCK = "clock", _("The server, when time ran out")
+    STAFF = "staff", _("Exam staff")
+
+
+class Attempt(models.Model):
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
+    enrolment = models.ForeignKey(Enrolment, null=True, blank=True, on_delete=models.PROTECT, related_name="attempts")
+    is_practice = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=AttemptStatus.choices, default=AttemptStatus.IN_PROGRESS)
+    form_seed = models.BigIntegerField(help_text=_("Seed the form was drawn with; with the bank it reproduces the form"))
+    started_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.CharField(max_length=20, choices=SubmittedBy.choices, blank=True)
+    # One device at a time (R-TAKE-2): the device that started, and the one that tried to join.
+    device_id = models.CharField(max_length=64)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    lock_reason = models.CharField(max_length=300, blank=True)
+    pending_device_id = models.CharField(max_length=64, blank=True)
+    # The highest change sequence number the server has stored for this attempt.
+    last_seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # One real attempt per enrolment; practice attempts are unlimited.
+            models.UniqueConstraint(
+                fields=["enrolment"], condition=Q(is_practice=False), name="one_attempt_per_enrolment"
+            ),
+            models.CheckConstraint(condition=Q(deadline__gt=models.F("started_at")), name="attempt_deadline_after_start"),
+            models.CheckConstraint(
+                condition=Q(is_practice=True) | Q(enrolment__isnull=False), name="real_attempt_has_enrolment"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "deadline"])]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.pk} of {self.candidate} on {self.exam.code}"
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status == AttemptStatus.IN_PROGRESS
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+    def time_left(self, now: datetime) -> timedelta:
+        """Return how long the candidate still has; zero once the deadline has passed."""
+        return max(self.deadline - now, timedelta(0))
+
+    def answers_close_at(self) -> datetime:
+        """Return the last moment a save is accepted: the deadline plus the in-flight grace."""
+        return self.deadline + timedelta(seconds=settings.ANSWER_GRACE_SECONDS)
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Return whether the server should now submit this attempt on the clock's behalf."""
+        return self.is_in_progress and now > self.answers_close_at()
+
+
+class AttemptItem(models.Model):
+    """One slot of the frozen form: which item version, at which position, options in which order."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    item_version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="+")
+    # Option ids in the order this candidate sees them (empty for items without options).
+    option_order = models.JSONField(default=list, blank=True)
+    points = models.DecimalField(max_digits=6, decimal_places=4)
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [models.UniqueConstraint(fields=["attempt", "position"], name="attempt_item_position_unique")]
+
+
+class Response(models.Model):
+    """The latest state of one answer: value, flag, and the change number that produced it."""
+
+    attempt_item = models.OneToOneField(AttemptItem, primary_key=True, on_delete=models.CASCADE, related_name="response")
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
+    # Choice items: list of option ids (the bank's ids, not display letters); others: text.
+    value = models.JSONField(null=True, blank=True)
+    flagged = models.BooleanField(default=False)
+    seq = models.BigIntegerField()
+    saved_at = models.DateTimeField()
+
+
+class AnswerLog(models.Model):
+    """Every accepted change, in the order it was stored: the answer history for a case file."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answer_log")
+    position = models.PositiveSmallIntegerField()
+    seq = models.BigIntegerField()
+    value = models.JSONField(null=True, blank=True)
+    flagged = models.BooleanField(default=False)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["attempt", "id"]
+
+
+class AttemptEvent(models.Model):
+    """The attempt's timeline: start, device changes, submission, scoring. Appended, never edited."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", _("Started")
+        DEVICE_REFUSED = "device_refused", _("Second device refused; attempt locked")
+        HANDED_OVER = "handed_over", _("Handed over to a device")
+        SUBMITTED = "submitted", _("Submitted")
+        SCORED = "scored", _("Auto-scored")
+        SAVE_REFUSED = "save_refused", _("Answer refused")
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "at", "id"]

@@ -1,0 +1,138 @@
+"""Exams with their blueprints, sittings, rooms and enrolments (R-FORM-1, R-SCHED-1, R-SCHED-2)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .bank import ItemKind, Topic
+
+
+class Exam(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    title = models.CharField(max_length=200)
+    is_practice = models.BooleanField(default=False, help_text=_("Draws only sample items; open before the day"))
+    item_count = models.PositiveSmallIntegerField(default=100)
+    duration_minutes = models.PositiveSmallIntegerField(default=100)
+    points = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("100"))
+    pass_percent = models.PositiveSmallIntegerField(default=80)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(item_count__gt=0), name="exam_has_items"),
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="exam_has_duration"),
+            models.CheckConstraint(condition=Q(pass_percent__lte=100), name="exam_pass_percent_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+    def points_per_item(self) -> Decimal:
+        """Return each item's weight: the exam's points spread evenly over its items."""
+        return (self.points / self.item_count).quantize(Decimal("0.0001"))
+
+
+class BlueprintEntry(models.Model):
+    """How many items of a topic (and, optionally, of one kind) each form draws."""
+
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="blueprint")
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=ItemKind.choices, blank=True, help_text=_("Blank: any kind"))
+    count = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["exam", "topic__code", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["exam", "topic", "kind"], name="blueprint_entry_unique"),
+            models.CheckConstraint(condition=Q(count__gt=0), name="blueprint_count_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} × {self.topic.code}{' / ' + self.kind if self.kind else ''}"
+
+
+class Sitting(models.Model):
+    """One batch and session of an exam: a start time, an entry window, rooms."""
+
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="sittings")
+    practice_exam = models.ForeignKey(
+        Exam, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        limit_choices_to={"is_practice": True},
+        help_text=_("Open to this sitting's candidates until the sitting starts"),
+    )
+    name = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    entry_opens_minutes = models.PositiveSmallIntegerField(default=30, help_text=_("Minutes before the start"))
+    late_entry_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text=_("Minutes after the start a candidate may still begin; then absent")
+    )
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.exam.code}: {self.name}"
+
+    @property
+    def entry_opens_at(self) -> datetime:
+        return self.starts_at - timedelta(minutes=self.entry_opens_minutes)
+
+    @property
+    def entry_closes_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.late_entry_minutes)
+
+    def is_entry_open(self, now: datetime) -> bool:
+        """Return whether candidates may enter (log in to the sitting and confirm) now."""
+        return self.entry_opens_at <= now <= self.entry_closes_at
+
+    def can_start(self, now: datetime) -> bool:
+        """Return whether an attempt may begin now: from the start until entry closes."""
+        return self.starts_at <= now <= self.entry_closes_at
+
+
+class Room(models.Model):
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=100)
+    seats = models.PositiveSmallIntegerField(default=30)
+    proctors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="proctored_rooms")
+
+    class Meta:
+        ordering = ["sitting", "name"]
+        constraints = [models.UniqueConstraint(fields=["sitting", "name"], name="room_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.sitting.name} / {self.name}"
+
+
+class Enrolment(models.Model):
+    """A candidate's place in a sitting: room, seat, ticket and the grade they sit for."""
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="enrolments")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="enrolments")
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrolments")
+    ticket_number = models.CharField(max_length=40)
+    seat = models.CharField(max_length=20, blank=True)
+    grade = models.CharField(max_length=200, help_text=_("The grade or qualification sat for"))
+    identity_confirmed_at = models.DateTimeField(null=True, blank=True)
+    credentials_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sitting", "room", "seat"]
+        constraints = [
+            models.UniqueConstraint(fields=["sitting", "candidate"], name="enrolment_once_per_sitting"),
+            models.UniqueConstraint(fields=["sitting", "ticket_number"], name="enrolment_ticket_unique"),
+            models.UniqueConstraint(fields=["room", "seat"], condition=~Q(seat=""), name="enrolment_seat_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_number} {self.candidate.get_full_name()}"

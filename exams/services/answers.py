@@ -1,0 +1,171 @@
+"""Storing answers (R-TAKE-4): many changes, from many candidates, in one transaction.
+
+Every change carries a per-attempt sequence number chosen by the page. A stored answer is only
+ever replaced by a change with a higher number, so a retry, a duplicate or a late-arriving older
+change can never overwrite a newer answer. The consumer batches changes from all pages of a
+process into one call, which is what lets one process store over a thousand answers a second.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+
+from ..models import AnswerLog, Attempt, AttemptEvent, AttemptItem, ItemKind
+
+MAX_FILL_IN_LENGTH = 500
+MAX_FREE_TEXT_LENGTH = 20_000
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    attempt_id: int
+    candidate_id: int
+    device_id: str
+    position: int
+    seq: int
+    # Choice items: the display indexes picked (0 = the first option as shown); others: text.
+    value: Any
+    flagged: bool = False
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    seq: int
+    ok: bool
+    code: str = "saved"
+    reason: str = ""
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        self.code, self.reason = code, reason
+
+
+def _clock(moment: datetime) -> str:
+    return time_format(timezone.localtime(moment), "H:i:s")
+
+
+def _attempt_refusal(attempt: Attempt | None, change: AnswerChange, now: datetime) -> _Refused | None:
+    if attempt is None or attempt.candidate_id != change.candidate_id:
+        return _Refused("not_found", _("No such attempt."))
+    if not attempt.is_in_progress:
+        return _Refused(
+            "submitted",
+            _("This attempt was submitted at %(time)s; answers are no longer accepted.") % {"time": _clock(attempt.submitted_at)},
+        )
+    if attempt.is_locked:
+        return _Refused("locked", attempt.lock_reason)
+    if attempt.device_id != change.device_id:
+        return _Refused("device", _("This attempt is open on another device; answers from this one are not saved."))
+    if now > attempt.answers_close_at():
+        return _Refused(
+            "late",
+            _("Time ran out at %(deadline)s; this answer arrived at %(now)s and was not saved.")
+            % {"deadline": _clock(attempt.deadline), "now": _clock(now)},
+        )
+    return None
+
+
+def stored_value(kind: str, option_order: list[str], value: Any) -> Any:
+    """Return the value to store for what the page sent, or raise _Refused if it is malformed."""
+    if value is None or value == "" or value == []:
+        return None
+    if kind in ItemKind.choice_kinds():
+        if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+            raise _Refused("invalid", _("A choice answer must be a list of option numbers."))
+        if len(set(value)) != len(value) or any(i < 0 or i >= len(option_order) for i in value):
+            raise _Refused("invalid", _("That option does not exist."))
+        if kind in ItemKind.single_choice_kinds() and len(value) > 1:
+            raise _Refused("invalid", _("Only one option may be chosen for this item."))
+        return sorted(option_order[i] for i in value)
+    if not isinstance(value, str):
+        raise _Refused("invalid", _("This answer must be text."))
+    limit = MAX_FILL_IN_LENGTH if kind == ItemKind.FILL_IN else MAX_FREE_TEXT_LENGTH
+    if len(value) > limit:
+        raise _Refused("invalid", _("The answer is longer than %(limit)d characters.") % {"limit": limit})
+    return value
+
+
+def _upsert_sql() -> str:
+    value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    return (
+        "INSERT INTO exams_response (attempt_item_id, attempt_id, value, flagged, seq, saved_at) "
+        f"VALUES (%s, %s, {value}, %s, %s, %s) "
+        "ON CONFLICT (attempt_item_id) DO UPDATE SET value = excluded.value, flagged = excluded.flagged, "
+        "seq = excluded.seq, saved_at = excluded.saved_at "
+        # The rule of the whole module: only a newer change replaces a stored answer.
+        "WHERE exams_response.seq < excluded.seq"
+    )
+
+
+def responses_save(*, changes: list[AnswerChange], now: datetime | None = None) -> list[SaveResult]:
+    """Store the changes that the rules allow and return one result per change, in order."""
+    now = now or timezone.now()
+    if not changes:
+        return []
+    with transaction.atomic():
+        # Lock the attempts (in id order, so two batches never deadlock) so that a submission
+        # waits for this batch and then sees every answer in it. NO KEY: the answer-log insert
+        # below only needs the key share lock and must not conflict with our own lock.
+        attempt_ids = sorted({c.attempt_id for c in changes})
+        attempts = {
+            a.pk: a for a in Attempt.objects.select_for_update(no_key=True).filter(pk__in=attempt_ids).order_by("pk")
+        }
+        slots = {
+            (row["attempt_id"], row["position"]): row
+            for row in AttemptItem.objects.filter(
+                attempt_id__in=attempt_ids, position__in={c.position for c in changes}
+            ).values("id", "attempt_id", "position", "option_order", "item_version__item__kind")
+        }
+        results: list[SaveResult] = []
+        rows: list[tuple] = []
+        logs: list[AnswerLog] = []
+        highest_seq: dict[int, int] = defaultdict(int)
+        refused: dict[int, int] = defaultdict(int)
+        for change in changes:
+            try:
+                problem = _attempt_refusal(attempts.get(change.attempt_id), change, now)
+                if problem is not None:
+                    raise problem
+                if not isinstance(change.seq, int) or isinstance(change.seq, bool) or change.seq <= 0:
+                    raise _Refused("invalid", _("A change needs a positive sequence number."))
+                slot = slots.get((change.attempt_id, change.position))
+                if slot is None:
+                    raise _Refused("invalid", _("There is no item %(n)s in this form.") % {"n": change.position})
+                value = stored_value(slot["item_version__item__kind"], slot["option_order"], change.value)
+            except _Refused as refusal:
+                results.append(SaveResult(seq=change.seq, ok=False, code=refusal.code, reason=refusal.reason))
+                if refusal.code != "not_found":
+                    refused[change.attempt_id] += 1
+                continue
+            flagged = bool(change.flagged)
+            rows.append((slot["id"], change.attempt_id, json.dumps(value), flagged, change.seq, now))
+            logs.append(AnswerLog(attempt_id=change.attempt_id, position=change.position, seq=change.seq,
+                                  value=value, flagged=flagged, received_at=now))
+            highest_seq[change.attempt_id] = max(highest_seq[change.attempt_id], change.seq)
+            results.append(SaveResult(seq=change.seq, ok=True))
+        with connection.cursor() as cursor:
+            if rows:
+                cursor.executemany(_upsert_sql(), rows)
+            if highest_seq:
+                cursor.executemany(
+                    "UPDATE exams_attempt SET last_seq = %s WHERE id = %s AND last_seq < %s",
+                    [(seq, attempt_id, seq) for attempt_id, seq in highest_seq.items()],
+                )
+        if logs:
+            AnswerLog.objects.bulk_create(logs)
+        if refused:
+            AttemptEvent.objects.bulk_create(
+                AttemptEvent(attempt_id=attempt_id, kind=AttemptEvent.Kind.SAVE_REFUSED, at=now, detail={"count": count})
+                for attempt_id, count in refused.items()
+            )
+        return results

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import staff_views, views
+
+app_name = "exams"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("enrolments/<int:enrolment_id>/confirm/", views.confirm_identity, name="confirm_identity"),
+    path("enrolments/<int:enrolment_id>/start/", views.attempt_start, name="attempt_start"),
+    path("practice/<int:exam_id>/start/", views.practice_start, name="practice_start"),
+    path("attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
+    path("attempts/<int:attempt_id>/responses/", views.attempt_save, name="attempt_save"),
+    path("attempts/<int:attempt_id>/state/", views.attempt_state, name="attempt_state"),
+    path("attempts/<int:attempt_id>/finish/", views.attempt_finish, name="attempt_finish"),
+    path("attempts/<int:attempt_id>/result/", views.attempt_result, name="attempt_result"),
+    path("attempts/<int:attempt_id>/result/score/", views.attempt_result_part, name="attempt_result_part"),
+    path("attempts/<int:attempt_id>/items/<int:position>/image/", views.item_image, name="item_image"),
+    path("staff/locked/", staff_views.locked_attempts, name="locked_attempts"),
+    path("staff/locked/<int:attempt_id>/", staff_views.hand_over, name="hand_over"),
+]

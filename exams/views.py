@@ -1,0 +1,181 @@
+"""The candidate's pages. Thin: access check, one service call, render or redirect."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import services
+from .errors import ExamError
+from .models import Attempt, AttemptItem, AttemptStatus, Enrolment, SubmittedBy
+from .payload import attempt_payload, clock_payload
+from .selectors import attempt_form
+
+
+def _get_attempt_for_candidate(request: HttpRequest, attempt_id: int) -> Attempt:
+    """Return the attempt if it is the requesting candidate's; anyone else gets 404."""
+    return get_object_or_404(Attempt.objects.select_related("exam"), pk=attempt_id, candidate=request.user)
+
+
+def _get_enrolment_for_candidate(request: HttpRequest, enrolment_id: int) -> Enrolment:
+    return get_object_or_404(
+        Enrolment.objects.select_related("sitting__exam", "room"), pk=enrolment_id, candidate=request.user
+    )
+
+
+def _submit_if_overdue(attempt: Attempt) -> Attempt:
+    if attempt.is_overdue(timezone.now()):
+        return services.attempt_submit(attempt_id=attempt.pk, by=SubmittedBy.CLOCK)
+    return attempt
+
+
+@login_required
+@never_cache
+def home(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    enrolments = list(
+        request.user.enrolments.select_related("sitting__exam", "sitting__practice_exam", "room").order_by("sitting__starts_at")
+    )
+    attempts = {a.enrolment_id: a for a in Attempt.objects.filter(candidate=request.user, is_practice=False).select_related("score")}
+    practice_attempts = list(
+        Attempt.objects.filter(candidate=request.user, is_practice=True).select_related("exam", "score")[:10]
+    )
+    rows = [{"enrolment": e, "attempt": attempts.get(e.pk), "practice_open": bool(e.sitting.practice_exam and now < e.sitting.starts_at),
+             "can_start": e.sitting.can_start(now), "entry_open": e.sitting.is_entry_open(now),
+             "missed": now > e.sitting.entry_closes_at and e.pk not in attempts} for e in enrolments]
+    return render(request, "exams/home.html", {"rows": rows, "practice_attempts": practice_attempts, "now": now})
+
+
+@login_required
+def confirm_identity(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = _get_enrolment_for_candidate(request, enrolment_id)
+    if request.method == "POST":
+        if request.POST.get("answer") == "not_me":
+            logout(request)
+            messages.error(request, _("You were signed out. If the name or grade shown was wrong, contact the exam board before the exam."))
+            return redirect("login")
+        services.enrolment_confirm_identity(enrolment_id=enrolment.pk, candidate=request.user)
+        messages.success(request, _("Thank you, your identity is confirmed."))
+        return redirect("exams:home")
+    return render(request, "exams/confirm_identity.html", {"enrolment": enrolment})
+
+
+@login_required
+@require_POST
+def attempt_start(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = _get_enrolment_for_candidate(request, enrolment_id)
+    try:
+        attempt = services.attempt_start(candidate=request.user, enrolment_id=enrolment.pk, device_id=request.device_id)
+    except ExamError as exc:
+        messages.error(request, exc.message)
+        return redirect("exams:home")
+    return redirect("exams:attempt", attempt.pk)
+
+
+@login_required
+@require_POST
+def practice_start(request: HttpRequest, exam_id: int) -> HttpResponse:
+    try:
+        attempt = services.practice_attempt_start(candidate=request.user, exam_id=exam_id, device_id=request.device_id)
+    except ExamError as exc:
+        if exc.code == "not_found":
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return redirect("exams:home")
+    return redirect("exams:attempt", attempt.pk)
+
+
+@login_required
+@never_cache
+def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = _submit_if_overdue(_get_attempt_for_candidate(request, attempt_id))
+    if not attempt.is_in_progress:
+        return redirect("exams:attempt_result", attempt.pk)
+    attempt = services.attempt_open_on_device(attempt_id=attempt.pk, device_id=request.device_id)
+    payload = attempt_payload(attempt, attempt_form(attempt), timezone.now())
+    payload["thisDevice"] = attempt.device_id == request.device_id
+    return render(request, "exams/attempt.html", {"attempt": attempt, "payload": payload})
+
+
+@login_required
+@require_POST
+def attempt_save(request: HttpRequest, attempt_id: int) -> JsonResponse:
+    """The page's fallback when its WebSocket cannot connect: the same rules, over HTTP."""
+    attempt = _get_attempt_for_candidate(request, attempt_id)
+    try:
+        raw_changes = json.loads(request.body)["changes"]
+        changes = [
+            services.AnswerChange(attempt_id=attempt.pk, candidate_id=request.user.pk, device_id=request.device_id,
+                                  position=int(c["pos"]), seq=int(c["seq"]), value=c.get("value"), flagged=bool(c.get("flagged")))
+            for c in raw_changes
+        ]
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": _("Malformed save.")}, status=400)
+    results = services.responses_save(changes=changes)
+    return JsonResponse({"results": [r.__dict__ for r in results]})
+
+
+@login_required
+@require_GET
+@never_cache
+def attempt_state(request: HttpRequest, attempt_id: int) -> JsonResponse:
+    attempt = _submit_if_overdue(_get_attempt_for_candidate(request, attempt_id))
+    return JsonResponse({**clock_payload(attempt, timezone.now()), "thisDevice": attempt.device_id == request.device_id})
+
+
+@login_required
+@require_POST
+def attempt_finish(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = _get_attempt_for_candidate(request, attempt_id)
+    if attempt.device_id != request.device_id:
+        messages.error(request, _("This attempt is open on another device."))
+        return redirect("exams:home")
+    try:
+        services.attempt_submit(attempt_id=attempt.pk, by=SubmittedBy.CANDIDATE, actor=request.user)
+    except ExamError as exc:
+        messages.error(request, exc.message)
+        return redirect("exams:attempt", attempt.pk)
+    return redirect("exams:attempt_result", attempt.pk)
+
+
+def _result_context(attempt: Attempt) -> dict:
+    score = getattr(attempt, "score", None) if attempt.status == AttemptStatus.SCORED else None
+    return {"attempt": attempt, "score": score}
+
+
+@login_required
+@never_cache
+def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = _submit_if_overdue(_get_attempt_for_candidate(request, attempt_id))
+    if attempt.is_in_progress:
+        return redirect("exams:attempt", attempt.pk)
+    return render(request, "exams/result.html", _result_context(attempt))
+
+
+@login_required
+@never_cache
+def attempt_result_part(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The score box alone: the result page polls it until the scoring task has run."""
+    attempt = _get_attempt_for_candidate(request, attempt_id)
+    return render(request, "exams/_score.html", _result_context(attempt))
+
+
+@login_required
+def item_image(request: HttpRequest, attempt_id: int, position: int) -> FileResponse:
+    """An item's picture, only to the candidate whose form holds the item."""
+    attempt = _get_attempt_for_candidate(request, attempt_id)
+    slot = get_object_or_404(AttemptItem.objects.select_related("item_version"), attempt=attempt, position=position)
+    if not slot.item_version.image:
+        raise Http404
+    response = FileResponse(slot.item_version.image.open("rb"))
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -1,0 +1,57 @@
+"""Writes of the grading side."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from exams.models import Attempt, AttemptStatus, Response
+from exams.services import attempt_mark_scored
+
+from .models import AttemptScore, ItemScore
+from .scoring import choice_points, is_auto_scored
+
+
+def attempt_score(*, attempt_id: int, now: datetime | None = None) -> AttemptScore | None:
+    """Score the machine-scored items of a submitted attempt; safe to run twice.
+
+    Returns None for an attempt still in progress (a task that arrived too early does nothing).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+        if attempt.status == AttemptStatus.IN_PROGRESS:
+            return None
+        slots = list(attempt.items.select_related("item_version__item"))
+        answers = dict(Response.objects.filter(attempt=attempt).values_list("attempt_item_id", "value"))
+        scores, auto_points, auto_max, awaiting, awaiting_points = [], Decimal(0), Decimal(0), 0, Decimal(0)
+        for slot in slots:
+            version = slot.item_version
+            if is_auto_scored(version.item.kind):
+                points = choice_points(kind=version.item.kind, key=version.key, answer=answers.get(slot.pk), points=slot.points)
+                auto_points += points
+                auto_max += slot.points
+                scores.append(ItemScore(attempt_item=slot, attempt=attempt, method=ItemScore.Method.AUTO,
+                                        points=points, max_points=slot.points, scored_at=now))
+            else:
+                awaiting += 1
+                awaiting_points += slot.points
+                scores.append(ItemScore(attempt_item=slot, attempt=attempt, method=ItemScore.Method.COMMITTEE,
+                                        points=None, max_points=slot.points, scored_at=None))
+        # Upserts keep a second run (a redelivered task) from doubling anything. Committee marks,
+        # once they exist, are not touched: only machine-scored rows are replaced.
+        ItemScore.objects.bulk_create(
+            [s for s in scores if s.method == ItemScore.Method.AUTO],
+            update_conflicts=True, unique_fields=["attempt_item"], update_fields=["points", "max_points", "scored_at", "method"],
+        )
+        ItemScore.objects.bulk_create([s for s in scores if s.method == ItemScore.Method.COMMITTEE], ignore_conflicts=True)
+        score, _ = AttemptScore.objects.update_or_create(
+            attempt=attempt,
+            defaults={"auto_points": auto_points, "auto_max_points": auto_max, "awaiting_items": awaiting,
+                      "awaiting_points": awaiting_points, "scored_at": now},
+        )
+        attempt_mark_scored(attempt_id=attempt.pk, now=now)
+        return score

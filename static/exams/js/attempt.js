@@ -1,0 +1,216 @@
+// The exam page: answers are stored locally first, then sent; the server's acks empty the outbox.
+import { AnswerStore } from './attempt/store.js';
+import { ServerClock, formatLeft } from './attempt/clock.js';
+import { ServerLink } from './attempt/link.js';
+import { renderItem, renderOverview } from './attempt/view.js';
+
+const data = JSON.parse(document.getElementById('attempt-data').textContent);
+const S = data.strings;
+const total = data.items.length;
+const store = new AnswerStore(data.attempt, data.responses, data.lastSeq);
+const clock = new ServerClock(data.serverNow);
+const csrfToken = document.querySelector('#finish-form input[name=csrfmiddlewaretoken]').value;
+const $ = (id) => document.getElementById(id);
+
+let current = Number(sessionStorage.getItem(`exam-current:${data.attempt}`)) || 1;
+let deadline = data.deadline;
+let graceMs = data.graceMs;
+let state = { status: data.status, locked: data.locked, lockReason: data.lockReason, thisDevice: data.thisDevice };
+let online = false;
+let inflight = new Set();       // sequence numbers sent and not yet acknowledged
+let flushTimer = null;
+let deadlineAsked = false;
+let lastHttpTry = 0;
+
+const link = new ServerLink({
+  wsPath: data.urls.ws, saveUrl: data.urls.save, csrfToken,
+  onMessage: handle,
+  onStatus: (isOpen) => {
+    online = isOpen;
+    inflight.clear();
+    if (isOpen) { ping(); flush(0); }
+    showStatus();
+  },
+});
+
+function canAnswer() {
+  return state.status === 'in_progress' && !state.locked && state.thisDevice && clock.now() < deadline;
+}
+
+function draw() {
+  current = Math.min(Math.max(current, 1), total);
+  sessionStorage.setItem(`exam-current:${data.attempt}`, String(current));
+  renderItem({ item: data.items[current - 1], total, answer: store.get(current), strings: S, disabled: !canAnswer(),
+    onChange: (value) => answer(current, value, store.get(current).flagged) });
+  renderOverview({ total, current, store, onPick: (pos) => { current = pos; draw(); } });
+  showStatus();
+}
+
+function answer(pos, value, flagged) {
+  if (!canAnswer()) return;
+  store.change(pos, value, flagged);
+  renderOverview({ total, current, store, onPick: (p) => { current = p; draw(); } });
+  showStatus();
+  flush(typeof value === 'string' ? 600 : 50);  // typing is sent in bursts, clicks at once
+}
+
+function flush(delay = 50) {
+  clearTimeout(flushTimer);
+  flushTimer = setTimeout(sendPending, delay);
+}
+
+function sendPending() {
+  const changes = store.pending().filter((c) => !inflight.has(c.seq));
+  if (!changes.length) return;
+  if (link.send({ t: 'save', changes })) {
+    changes.forEach((c) => inflight.add(c.seq));
+    return;
+  }
+  // No socket: try HTTP every few seconds; if that fails too we are offline and keep everything.
+  if (Date.now() - lastHttpTry < 3000) { flush(3000); return; }
+  lastHttpTry = Date.now();
+  link.post(changes).catch(() => flush(3000));
+}
+
+function handle(message) {
+  switch (message.t) {
+    case 'state':
+      clock.sample(Date.now(), message.serverNow);  // rough until the first pong
+      deadline = message.deadline; graceMs = message.graceMs;
+      $('end-time').textContent = message.deadlineLabel;
+      state = { status: message.status, locked: message.locked, lockReason: message.lockReason, thisDevice: message.thisDevice };
+      if (state.status !== 'in_progress') return finished();
+      draw();
+      break;
+    case 'pong':
+      clock.sample(message.c, message.s);
+      break;
+    case 'ack':
+      for (const result of message.results) { inflight.delete(result.seq); store.acknowledge(result); }
+      renderOverview({ total, current, store, onPick: (p) => { current = p; draw(); } });
+      showStatus();
+      if (store.pending().some((c) => !inflight.has(c.seq))) flush(message.results.some((r) => r.code === 'error') ? 2000 : 0);
+      break;
+    case 'locked':
+      state.locked = true; state.lockReason = message.reason; draw();
+      break;
+    case 'moved':
+      state.thisDevice = false; state.lockReason = message.reason; link.stop(); draw();
+      break;
+    case 'submitted':
+      state.status = 'submitted'; finished();
+      break;
+    default:
+      break;
+  }
+}
+
+function ping() { link.send({ t: 'ping', c: Date.now() }); }
+
+function showStatus() {
+  const pending = store.pending().length;
+  const conn = $('conn');
+  conn.textContent = online ? S.online : S.offline;
+  conn.className = `pill ${online ? 'online' : 'offline'}`;
+  const saveState = $('save-state');
+  saveState.textContent = pending === 0 ? S.allSaved : S.unsent.replace('%(n)s', pending);
+  saveState.className = pending === 0 ? 'saved' : 'pending';
+  const banner = $('banner');
+  const refused = Object.entries(store.refused);
+  if (!state.thisDevice && state.status === 'in_progress' && !state.locked) {
+    showOverlay(S.movedTitle, state.lockReason || S.moved);
+  } else if (state.locked) {
+    showOverlay(S.lockedTitle, state.lockReason);
+  } else {
+    hideOverlay();
+  }
+  if (!online && state.status === 'in_progress') {
+    banner.hidden = false; banner.className = 'banner offline';
+    banner.textContent = S.offlineBanner.replace('%(n)s', pending);
+  } else if (refused.length) {
+    banner.hidden = false; banner.className = 'banner refused';
+    banner.textContent = S.refused.replace('%(items)s', refused.map(([p]) => p).join(', ')) + ' ' + refused[0][1];
+  } else {
+    banner.hidden = true;
+  }
+}
+
+function showOverlay(title, text, linkHref) {
+  $('overlay').hidden = false;
+  $('overlay-title').textContent = title;
+  $('overlay-text').textContent = text || '';
+  const a = $('overlay-link');
+  a.hidden = !linkHref;
+  if (linkHref) a.href = linkHref;
+}
+function hideOverlay() { $('overlay').hidden = true; }
+
+function finished() {
+  link.stop();
+  clearInterval(ticker);
+  showOverlay(S.submittedTitle, S.submitted, data.urls.result);
+  setTimeout(() => location.assign(data.urls.result), 1500);
+}
+
+function tick() {
+  const left = deadline - clock.now();
+  $('time-left').textContent = formatLeft(left);
+  $('clock').classList.toggle('warning', left < 5 * 60 * 1000);
+  if (left <= 0 && state.status === 'in_progress') {
+    if (!$('clock').classList.contains('over')) { $('clock').classList.add('over'); draw(); }
+    $('time-left').textContent = S.timeUp;
+    // Once the grace for answers in flight has passed, ask the server to submit.
+    if (!deadlineAsked && left <= -graceMs - 500) {
+      deadlineAsked = true;
+      if (!link.send({ t: 'deadline' })) {
+        fetch(data.urls.state, { credentials: 'same-origin' }).then((r) => r.json()).then(handle.bind(null)).catch(() => {});
+      }
+      setTimeout(() => { deadlineAsked = false; }, 5000);
+    }
+  }
+}
+
+// --- controls ------------------------------------------------------------------------------------
+$('prev').addEventListener('click', () => { current -= 1; draw(); });
+$('next').addEventListener('click', () => { current += 1; draw(); });
+$('flag').addEventListener('click', () => {
+  const a = store.get(current);
+  answer(current, a.value, !a.flagged);
+  draw();
+});
+$('finish').addEventListener('click', () => {
+  const counts = renderOverview({ total, current, store, onPick: (p) => { current = p; draw(); } });
+  $('finish-summary').textContent = S.finishSummary
+    .replace('%(answered)s', counts.answered).replace('%(total)s', total)
+    .replace('%(unanswered)s', counts.unanswered).replace('%(flagged)s', counts.flagged);
+  $('finish-error').textContent = '';
+  $('finish-dialog').showModal();
+});
+$('finish-cancel').addEventListener('click', () => $('finish-dialog').close());
+$('finish-confirm').addEventListener('click', async () => {
+  // Every answer must be on the server before finishing; wait for the outbox to empty.
+  flush(0);
+  const until = Date.now() + 10000;
+  while (store.pending().length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  if (store.pending().length) {
+    $('finish-error').textContent = S.cannotFinishOffline.replace('%(n)s', store.pending().length);
+    return;
+  }
+  link.stop();
+  $('finish-form').submit();
+});
+document.addEventListener('keydown', (event) => {
+  if (event.target.matches('input[type=text], textarea') || $('finish-dialog').open) return;
+  if (event.key === 'ArrowRight' && current < total) { current += 1; draw(); }
+  if (event.key === 'ArrowLeft' && current > 1) { current -= 1; draw(); }
+});
+window.addEventListener('online', () => flush(0));
+
+$('end-time').textContent = data.deadlineLabel;
+draw();
+link.connect();
+const ticker = setInterval(tick, 250);
+setInterval(ping, 30000);
+setInterval(() => { if (store.pending().length) { inflight.clear(); flush(0); } }, 10000);
+tick();
+if (state.status !== 'in_progress') finished();

@@ -1,0 +1,49 @@
+// The page's connection to the server: a WebSocket that reconnects by itself, with an HTTP
+// fallback for saves when the socket cannot connect (some networks block WebSockets).
+
+export class ServerLink {
+  constructor({ wsPath, saveUrl, csrfToken, onMessage, onStatus }) {
+    Object.assign(this, { wsPath, saveUrl, csrfToken, onMessage, onStatus });
+    this.socket = null;
+    this.open = false;
+    this.failures = 0;
+    this.stopped = false;
+  }
+
+  connect() {
+    if (this.stopped) return;
+    const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    const socket = new WebSocket(scheme + location.host + this.wsPath);
+    this.socket = socket;
+    socket.onopen = () => { this.open = true; this.failures = 0; this.onStatus(true); };
+    socket.onmessage = (event) => { try { this.onMessage(JSON.parse(event.data)); } catch (e) { console.error(e); } };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.open = false;
+      this.onStatus(false, event.code);
+      if (this.stopped || event.code === 4401 || event.code === 4404) return;
+      this.failures += 1;
+      setTimeout(() => this.connect(), Math.min(5000, 300 * 2 ** Math.min(this.failures, 5)));
+    };
+  }
+
+  send(message) {
+    if (!this.open) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  // Saves over HTTP; the answer arrives as if it were an ack on the socket.
+  async post(changes) {
+    const response = await fetch(this.saveUrl, {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': this.csrfToken },
+      body: JSON.stringify({ changes }),
+    });
+    if (!response.ok) throw new Error(`save failed: ${response.status}`);
+    const body = await response.json();
+    this.onMessage({ t: 'ack', results: body.results });
+  }
+
+  stop() { this.stopped = true; if (this.socket) this.socket.close(); }
+}

@@ -1,0 +1,92 @@
+"""The fixed cast (STYLE.md): two candidates, a proctor per room, a committee member, an admin."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+from exams.models import Room
+
+from .factories import UserFactory, enrol, make_bank, make_exam, make_sitting
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"database: {db}; channel layer: {settings.CHANNEL_LAYERS['default']['BACKEND']}; CI={os.environ.get('CI', '')}"
+
+
+def pytest_sessionstart(session):
+    # In CI a test that needs a service fails when the service is missing; it never skips.
+    if os.environ.get("CI") and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        raise pytest.UsageError("CI must run against PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
+
+
+@pytest.fixture
+def bank(db):
+    return make_bank(topics=2, per_kind=3)
+
+
+@pytest.fixture
+def exam(bank):
+    return make_exam(bank, per_topic=10)
+
+
+@pytest.fixture
+def sitting(exam):
+    return make_sitting(exam)
+
+
+@pytest.fixture
+def room_a(sitting):
+    return Room.objects.create(sitting=sitting, name="Room A", seats=20)
+
+
+@pytest.fixture
+def room_b(sitting):
+    return Room.objects.create(sitting=sitting, name="Room B", seats=20)
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice", first_name="Alice", last_name="Batbayar")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob", first_name="Bob", last_name="Dorj")
+
+
+@pytest.fixture
+def proctor_a(db, room_a):
+    user = UserFactory(username="proctor_a")
+    room_a.proctors.add(user)
+    return user
+
+
+@pytest.fixture
+def proctor_b(db, room_b):
+    user = UserFactory(username="proctor_b")
+    room_b.proctors.add(user)
+    return user
+
+
+@pytest.fixture
+def committee_member(db):
+    return UserFactory(username="committee")
+
+
+@pytest.fixture
+def administrator(db):
+    return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def alice_enrolment(sitting, room_a, alice):
+    return enrol(sitting, room_a, alice)
+
+
+@pytest.fixture
+def bob_enrolment(sitting, room_b, bob):
+    return enrol(sitting, room_b, bob)
