@@ -109,6 +109,8 @@ else:
             # (save, submit) never fails half-way with "database is locked" on upgrade.
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20,
                         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+            # A file, not memory, so that a server started by a test sees the test's data.
+            "TEST": {"NAME": str(BASE_DIR / "test-db.sqlite3")},
         }
     }
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
