@@ -109,11 +109,15 @@ else:
             # (save, submit) never fails half-way with "database is locked" on upgrade.
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20,
                         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
-            # A file, not memory, so that a server started by a test sees the test's data.
-            "TEST": {"NAME": str(BASE_DIR / "test-db.sqlite3")},
         }
     }
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# Test databases: per test process, so that runs side by side do not destroy each other's; a file,
+# not memory, for SQLite, so that a server process started by a test sees the test's data.
+if USING_POSTGRES:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery ----------------------------------------------------
