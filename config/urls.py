@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from exams import health
 from exams.auth_views import ThrottledLoginView
-from django.contrib.auth import views as auth_views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -9,7 +9,17 @@ from django.utils.translation import gettext_lazy as _
 
 from .errors import ExamError
 from .models import (
-    Attempt, AttemptEvent, BlueprintEntry, Enrolment, Exam, Item, ItemKind, ItemVersion, Room, Sitting, Topic,
+    Attempt,
+    AttemptEvent,
+    BlueprintEntry,
+    Enrolment,
+    Exam,
+    Item,
+    ItemKind,
+    ItemVersion,
+    Room,
+    Sitting,
+    Topic,
 )
 from .services import item_revise, sitting_check_blueprint
 from .services.bank import ItemContent, validated_content

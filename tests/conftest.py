@@ -23,6 +23,20 @@ def pytest_sessionstart(session):
         raise pytest.UsageError("CI must run against PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After the run, end sessions that consumer threads left open, so the test database can be dropped."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture
 def bank(db):
     return make_bank(topics=2, per_kind=3)

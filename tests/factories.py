@@ -59,7 +59,7 @@ def make_item(topic: Topic, kind: str, n: int, *, status: str = ItemStatus.LIVE,
 def make_bank(*, topics: int = 2, per_kind: int = 3, is_sample: bool = False) -> list[Topic]:
     """Return topics, each with `per_kind` live items of every kind."""
     made = []
-    for t in range(topics):
+    for _t in range(topics):
         topic = TopicFactory()
         for kind in ItemKind.values:
             for n in range(per_kind):

@@ -1,6 +1,14 @@
 """Question bank, exams and their schedule, and the candidates' attempts."""
 
-from .attempts import AnswerLog, Attempt, AttemptEvent, AttemptItem, AttemptStatus, Response, SubmittedBy
+from .attempts import (
+    AnswerLog,
+    Attempt,
+    AttemptEvent,
+    AttemptItem,
+    AttemptStatus,
+    Response,
+    SubmittedBy,
+)
 from .bank import CAUSE_EFFECT_OPTIONS, Difficulty, Item, ItemKind, ItemStatus, ItemVersion, Topic
 from .schedule import BlueprintEntry, Enrolment, Exam, Room, Sitting
 

@@ -10,7 +10,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..errors import ExamError
-from ..models import CAUSE_EFFECT_OPTIONS, AttemptItem, Item, ItemKind, ItemStatus, ItemVersion, Topic
+from ..models import (
+    CAUSE_EFFECT_OPTIONS,
+    AttemptItem,
+    Item,
+    ItemKind,
+    ItemStatus,
+    ItemVersion,
+    Topic,
+)
 
 CHOICE_OPTION_COUNT = 5  # R-BANK-1: choice items have a stem and five options.
 

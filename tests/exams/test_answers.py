@@ -11,7 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exams.models import AnswerLog, AttemptItem, ItemKind, Response
-from exams.services import AnswerChange, attempt_open_on_device, attempt_start, attempt_submit, responses_save
+from exams.services import (
+    AnswerChange,
+    attempt_open_on_device,
+    attempt_start,
+    attempt_submit,
+    responses_save,
+)
 
 DEVICE = "a" * 32
 

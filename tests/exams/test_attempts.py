@@ -10,8 +10,14 @@ from django.utils import timezone
 from exams.errors import ExamError
 from exams.models import AttemptEvent, AttemptItem, AttemptStatus, ItemKind, ItemStatus, Response
 from exams.services import (
-    AnswerChange, attempt_hand_over, attempt_open_on_device, attempt_start, attempt_submit, attempts_submit_overdue,
-    practice_attempt_start, responses_save,
+    AnswerChange,
+    attempt_hand_over,
+    attempt_open_on_device,
+    attempt_start,
+    attempt_submit,
+    attempts_submit_overdue,
+    practice_attempt_start,
+    responses_save,
 )
 from exams.services.bank import ItemContent, item_revise
 
