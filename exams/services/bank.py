@@ -42,6 +42,8 @@ def validated_content(kind: str, content: ItemContent) -> ItemContent:
         raise ExamError(_("The stem is empty."))
     options = [{"id": str(o.get("id", "")).strip(), "text": str(o.get("text", "")).strip()} for o in content.options or []]
     key = [str(k).strip() for k in content.key or []]
+    if kind != ItemKind.CAUSE_EFFECT and (content.reason or "").strip():
+        raise ExamError(_("Only cause–effect items have a reason statement."))
     if kind == ItemKind.CAUSE_EFFECT:
         if not content.reason.strip():
             raise ExamError(_("A cause–effect item needs a reason statement."))

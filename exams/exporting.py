@@ -1,0 +1,180 @@
+"""Exporting items to the committee's JSON or CSV format (R-BANK-3; docs/item-format.md).
+
+What this writes, exams.importing reads back as unchanged: the round trip is tested.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from .errors import ExamError
+from .importing import CSV_COLUMNS, CSV_KEY_SEPARATOR, CSV_OPTION_COLUMNS, CSV_OPTION_IDS
+from .models import Item, ItemKind, ItemStatus, Topic
+from .services.bank import content_of
+
+
+class ExportRefused(ExamError):
+    """The export cannot be written as asked (a filter names nothing, an item does not fit CSV)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="export_refused")
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    items: int
+    images: int
+    path: Path
+
+
+def export_items(
+    path: str | Path, *, topics: list[str] | None = None, statuses: list[str] | None = None
+) -> ExportSummary:
+    """Write the bank's items (optionally only these topics and statuses) to a .json or .csv file.
+
+    Images are copied into `<file stem>_images/` beside the file, which names them relatively.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".csv"):
+        raise ExportRefused(_("%(name)s is neither a .json nor a .csv file.") % {"name": path.name})
+    items = Item.objects.select_related("topic", "current_version").filter(
+        current_version__isnull=False
+    )
+    if topics:
+        known = set(Topic.objects.filter(code__in=topics).values_list("code", flat=True))
+        unknown = [code for code in topics if code not in known]
+        if unknown:
+            # Most likely a typo: an empty export would look like a bank with nothing in it.
+            raise ExportRefused(_("There is no topic %(codes)s.") % {"codes": ", ".join(unknown)})
+        items = items.filter(topic__code__in=topics)
+    if statuses:
+        unknown = [status for status in statuses if status not in ItemStatus.values]
+        if unknown:
+            raise ExportRefused(
+                _("Unknown status %(statuses)s; use one of: %(allowed)s")
+                % {"statuses": ", ".join(unknown), "allowed": ", ".join(ItemStatus.values)}
+            )
+        items = items.filter(status__in=statuses)
+
+    images = _ImageCopier(path.parent / f"{path.stem}_images")
+    records = [_record(item, images) for item in items.order_by("topic__code", "code")]
+    if suffix == ".json":
+        text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = _csv_text(records)
+    _write_replacing(path, text, encoding="utf-8" if suffix == ".json" else "utf-8-sig")
+    return ExportSummary(items=len(records), images=images.count, path=path)
+
+
+def _record(item: Item, images: _ImageCopier) -> dict[str, Any]:
+    """Return an item in the JSON shape, leaving out what its kind does not have."""
+    version = item.current_version
+    content = content_of(version)
+    record: dict[str, Any] = {
+        "code": item.code,
+        "topic": item.topic.code,
+        "topic_name": item.topic.name,
+        "kind": item.kind,
+        "status": item.status,
+        "difficulty": item.difficulty,
+        "is_sample": item.is_sample,
+        "stem": content["stem"],
+    }
+    if content["reason"]:
+        record["reason"] = content["reason"]
+    # A cause–effect item's options are the fixed scale: the importer refuses them written out.
+    if item.kind in ItemKind.choice_kinds() and item.kind != ItemKind.CAUSE_EFFECT:
+        record["options"] = [{"id": o["id"], "text": o["text"]} for o in content["options"]]
+    if content["key"]:
+        record["key"] = list(content["key"])
+    if content["guide"]:
+        record["guide"] = content["guide"]
+    if version.image:
+        record["image"] = images.copy(item, version.image)
+    return record
+
+
+def _csv_text(records: list[dict[str, Any]]) -> str:
+    rows = []
+    for record in records:
+        row = {name: value for name, value in record.items() if name not in ("options", "key")}
+        row["is_sample"] = "true" if record["is_sample"] else "false"
+        options = record.get("options", [])
+        if options and [o["id"] for o in options] != CSV_OPTION_IDS:
+            raise ExportRefused(
+                _(
+                    "Item %(code)s has options %(ids)s; CSV holds only options A–E in that order. "
+                    "Export to JSON instead."
+                )
+                % {"code": record["code"], "ids": ", ".join(o["id"] for o in options)}
+            )
+        for option, column in zip(options, CSV_OPTION_COLUMNS, strict=False):
+            row[column] = option["text"]
+        key = record.get("key", [])
+        if any(CSV_KEY_SEPARATOR in answer for answer in key):
+            raise ExportRefused(
+                _(
+                    "Item %(code)s has an accepted answer containing %(separator)s, which CSV uses to "
+                    "separate answers. Export to JSON instead."
+                )
+                % {"code": record["code"], "separator": CSV_KEY_SEPARATOR}
+            )
+        row["key"] = CSV_KEY_SEPARATOR.join(key)
+        rows.append(row)
+    buffer = io.StringIO(newline="")  # keeps csv's \r\n and the cells' own line breaks as they are
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+class _ImageCopier:
+    """Copies item images beside the export, one file per item, named after the item's code."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+        self._used: set[str] = set()
+
+    def copy(self, item: Item, image) -> str:
+        suffix = Path(image.name).suffix.lower()
+        stem = get_valid_filename(item.code) or "item"
+        name, n = f"{stem}{suffix}", 1
+        while name in self._used:  # codes that differ only in characters a file name cannot hold
+            n += 1
+            name = f"{stem}-{n}{suffix}"
+        self._used.add(name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (
+            image.storage.open(image.name, "rb") as source,
+            (self.folder / name).open("wb") as target,
+        ):
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                target.write(chunk)
+        self.count += 1
+        return f"{self.folder.name}/{name}"
+
+
+def _write_replacing(path: Path, text: str, *, encoding: str) -> None:
+    """Write the file whole or not at all: a failed export never leaves half a file to import."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # newline="": line ends stay as written (csv's \r\n, the stems' own line breaks).
+        with os.fdopen(handle, "w", encoding=encoding, newline="") as target:
+            target.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
