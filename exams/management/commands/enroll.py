@@ -1,0 +1,68 @@
+"""`manage.py enroll SITTING_ID FILE.csv`: enrol candidates and e-mail their credentials (R-SCHED-2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from exams.enrolling import EnrolmentRefused, EnrolmentSummary, enrolment_import
+from exams.models import Sitting
+
+
+class Command(BaseCommand):
+    help = gettext_lazy(
+        "Enrol the candidates of a CSV file into a sitting and e-mail each their sign-in details. See docs/enrolment.md."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("sitting_id", type=int, help=gettext_lazy("The id of the sitting to enrol into."))
+        parser.add_argument("csv_file", type=Path, help=gettext_lazy("A UTF-8 CSV file, one candidate a line."))
+        parser.add_argument(
+            "--dry-run", action="store_true", help=gettext_lazy("Check the file and report what would happen; change nothing.")
+        )
+        parser.add_argument(
+            "--resend", action="store_true", help=gettext_lazy("Send the e-mail again to candidates who already had it.")
+        )
+
+    def handle(self, *args: Any, sitting_id: int, csv_file: Path, dry_run: bool, resend: bool, **options: Any) -> None:
+        sitting = Sitting.objects.select_related("exam").filter(pk=sitting_id).first()
+        if sitting is None:
+            raise CommandError(_("There is no sitting %(id)d.") % {"id": sitting_id})
+        if not csv_file.is_file():
+            raise CommandError(_("Cannot read the file %(path)s.") % {"path": csv_file})
+        try:
+            summary = enrolment_import(sitting=sitting, rows_source=csv_file, resend=resend, dry_run=dry_run)
+        except EnrolmentRefused as exc:
+            # CommandError: manage.py prints the message to stderr and exits with status 1.
+            raise CommandError(exc.message) from exc
+        self.stdout.write(self._report(sitting, summary))
+        if summary.emails_failed:
+            raise CommandError(
+                _("%(count)d e-mails could not be sent (tickets %(tickets)s). Run the same command again to retry them.")
+                % {"count": len(summary.emails_failed), "tickets": ", ".join(summary.emails_failed)}
+            )
+
+    def _report(self, sitting: Sitting, summary: EnrolmentSummary) -> str:
+        lines = [
+            _("Dry run: nothing was changed and nothing sent.")
+            if summary.dry_run
+            else _("Enrolled into %(sitting)s.") % {"sitting": sitting},
+            _("Candidates in the file: %(count)d") % {"count": summary.rows},
+            _("Accounts created: %(count)d, reused: %(reused)d")
+            % {"count": summary.accounts_created, "reused": summary.accounts_reused},
+            _("Enrolments created: %(created)d, updated: %(updated)d, unchanged: %(unchanged)d")
+            % {
+                "created": summary.enrolments_created,
+                "updated": summary.enrolments_updated,
+                "unchanged": summary.enrolments_unchanged,
+            },
+        ]
+        if summary.dry_run:
+            lines.append(_("E-mails that would be sent: %(count)d") % {"count": summary.emails_queued})
+        else:
+            lines.append(_("E-mails sent: %(count)d") % {"count": summary.emails_sent})
+        return "\n".join(lines)
