@@ -18,7 +18,13 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from .errors import ExamError
-from .importing import CSV_COLUMNS, CSV_KEY_SEPARATOR, CSV_OPTION_COLUMNS, CSV_OPTION_IDS
+from .importing.format import (
+    CSV_COLUMNS,
+    CSV_KEY_SEPARATOR,
+    CSV_OPTION_COLUMNS,
+    CSV_OPTION_IDS,
+    unknown_suffix,
+)
 from .models import Item, ItemKind, ItemStatus, Topic
 from .services.bank import content_of
 
@@ -45,9 +51,10 @@ def export_items(
     Images are copied into `<file stem>_images/` beside the file, which names them relatively.
     """
     path = Path(path)
+    wrong_suffix = unknown_suffix(path)
+    if wrong_suffix:
+        raise ExportRefused(wrong_suffix)
     suffix = path.suffix.lower()
-    if suffix not in (".json", ".csv"):
-        raise ExportRefused(_("%(name)s is neither a .json nor a .csv file.") % {"name": path.name})
     items = Item.objects.select_related("topic", "current_version").filter(
         current_version__isnull=False
     )

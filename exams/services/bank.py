@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..errors import ExamError
 from ..models import (
     CAUSE_EFFECT_OPTIONS,
     AttemptItem,
+    Difficulty,
     Item,
     ItemKind,
     ItemStatus,
@@ -21,6 +23,9 @@ from ..models import (
 )
 
 CHOICE_OPTION_COUNT = 5  # R-BANK-1: choice items have a stem and five options.
+TOPIC_CODE_MAX_LENGTH = Topic._meta.get_field("code").max_length
+TOPIC_NAME_MAX_LENGTH = Topic._meta.get_field("name").max_length
+TOPIC_CODE_PATTERN = re.compile(r"^[-a-zA-Z0-9_]+\Z")  # what Topic.code (a SlugField) accepts
 
 
 @dataclass
@@ -119,6 +124,50 @@ def item_revise(*, item: Item, content: ItemContent, by=None) -> ItemVersion:
     item.current_version = version
     item.save(update_fields=["current_version", "updated_at"])
     return version
+
+
+@transaction.atomic
+def item_update_metadata(*, item: Item, status: str | None = None, difficulty: str | None = None,
+                         is_sample: bool | None = None, topic: Topic | None = None, by=None) -> Item:
+    """Set an item's status, difficulty, sample flag or topic (None leaves one as it is); return the item.
+
+    The wording is not touched: that is item_revise, which keeps versions. `by` is taken for the
+    same call shape as item_create and item_revise; the item has no field to record it yet.
+    """
+    if status is not None and status not in ItemStatus.values:
+        raise ExamError(_("Unknown status %(value)r; use one of: %(allowed)s.") % {"value": status, "allowed": ", ".join(ItemStatus.values)})
+    if difficulty is not None and difficulty not in Difficulty.values:
+        raise ExamError(_("Unknown difficulty %(value)r; use one of: %(allowed)s.") % {"value": difficulty, "allowed": ", ".join(Difficulty.values)})
+    if is_sample is not None and not isinstance(is_sample, bool):
+        raise ExamError(_("The sample flag must be true or false."))
+    # Locked and read again: a committee member may be saving the same item in the admin, and the
+    # fields are compared with what is stored now, not with the caller's possibly older copy.
+    item = Item.objects.select_for_update().get(pk=item.pk)
+    wanted = {"status": status, "difficulty": difficulty, "is_sample": is_sample}
+    changed = [name for name, value in wanted.items() if value is not None and getattr(item, name) != value]
+    for name in changed:
+        setattr(item, name, wanted[name])
+    if topic is not None and item.topic_id != topic.pk:
+        item.topic = topic
+        changed.append("topic")
+    if changed:
+        item.save(update_fields=[*changed, "updated_at"])
+    return item
+
+
+@transaction.atomic
+def topic_get_or_create(*, code: str, name: str) -> Topic:
+    """Return the topic with this code, creating it with this name when there is none."""
+    topic = Topic.objects.filter(code=code).first()
+    if topic is not None:
+        return topic
+    if not TOPIC_CODE_PATTERN.match(code) or len(code) > TOPIC_CODE_MAX_LENGTH:
+        raise ExamError(_("A topic code may hold only letters, digits, - and _, at most %(n)d.") % {"n": TOPIC_CODE_MAX_LENGTH})
+    if not name.strip() or len(name) > TOPIC_NAME_MAX_LENGTH:
+        raise ExamError(_("A topic needs a name of at most %(n)d characters.") % {"n": TOPIC_NAME_MAX_LENGTH})
+    # get_or_create, not create: another import may create the same topic while this one runs.
+    topic, _created = Topic.objects.get_or_create(code=code, defaults={"name": name})
+    return topic
 
 
 def content_of(version: ItemVersion) -> dict[str, Any]:

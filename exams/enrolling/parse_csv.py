@@ -1,0 +1,215 @@
+"""Reading the enrolment CSV into checked candidate rows: each row, then the rows together."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from ..models import Enrolment, Room, Sitting
+from .problems import EnrolmentRefused, Problem, refuse_if_any
+
+REQUIRED_COLUMNS = ("ticket_number", "given_name", "family_name", "email", "room", "seat", "grade")
+OPTIONAL_COLUMNS = ("username",)
+# The seat column must be there, but a blank seat is allowed: the model (and its unique constraint)
+# lets a room that does not number its seats leave them blank.
+REQUIRED_VALUES = ("ticket_number", "given_name", "family_name", "email", "room", "grade")
+
+RowsSource = str | bytes | os.PathLike
+
+
+@dataclass
+class CandidateRow:
+    line: int
+    ticket_number: str
+    given_name: str
+    family_name: str
+    email: str
+    room_name: str
+    seat: str
+    grade: str
+    username: str
+    room: Room | None = None
+
+
+def read_text(rows_source: RowsSource) -> str:
+    if isinstance(rows_source, str):
+        return rows_source.removeprefix("\ufeff")
+    data = rows_source if isinstance(rows_source, bytes) else Path(rows_source).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise EnrolmentRefused([Problem(line, _("the file is not UTF-8 text; save it as “CSV UTF-8”"))]) from exc
+
+
+def _column_name(header_cell: str) -> str:
+    # Spreadsheets people type by hand say "Ticket number" as often as "ticket_number".
+    return re.sub(r"[\s-]+", "_", header_cell.strip().lower())
+
+
+def _delimiter(text: str) -> str:
+    # Excel in locales with a decimal comma (Mongolian among them) saves "CSV" with semicolons.
+    first_line = text.split("\n", 1)[0]
+    if "," not in first_line:
+        for candidate in (";", "\t"):
+            if candidate in first_line:
+                return candidate
+    return ","
+
+
+def parsed_rows(text: str, sitting: Sitting) -> list[CandidateRow]:
+    """Return the file's candidates, or raise EnrolmentRefused naming every problem in the file."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    problems: list[Problem] = []
+    rows: list[CandidateRow] = []
+    try:
+        header = next(reader, None)
+        if header is None or not any(cell.strip() for cell in header):
+            raise EnrolmentRefused([Problem(1, _("the file is empty; the first line must name the columns"))])
+        columns = [_column_name(cell) for cell in header]
+        repeated = sorted(name for name, count in Counter(c for c in columns if c).items() if count > 1)
+        if repeated:
+            problems.append(Problem(1, _("the header repeats the column(s) %(columns)s") % {"columns": ", ".join(repeated)}))
+        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+        if missing:
+            problems.append(Problem(1, _("the header lacks the column(s) %(columns)s") % {"columns": ", ".join(missing)}))
+        refuse_if_any(problems)
+
+        rooms = {room.name: room for room in sitting.rooms.all()}
+        next_line = reader.line_num + 1
+        for record in reader:
+            # line_num counts physical lines, so a quoted field with a line break still gives the
+            # line where the record starts, which is what the person sees in an editor.
+            line, next_line = next_line, reader.line_num + 1
+            if not any(value.strip() for value in record):
+                continue  # blank lines and the ",,,,,," rows spreadsheets leave at the end
+            if any(value.strip() for value in record[len(columns) :]):
+                problems.append(Problem(line, _("the line has more values than the header has columns")))
+                continue
+            values = {name: value.strip() for name, value in zip(columns, record, strict=False)}
+            row, row_problems = _checked_row(line, values, rooms)
+            problems.extend(row_problems)
+            if row is not None:
+                rows.append(row)
+    except csv.Error as exc:
+        problems.append(Problem(reader.line_num, _("this is not a well-formed CSV line (%(error)s)") % {"error": exc}))
+    if not rows and not problems:
+        problems.append(Problem(None, _("The file names no candidates.")))
+    problems.extend(_duplicates(rows))
+    refuse_if_any(problems)
+    return rows
+
+
+def _max_length(model: Any, field_name: str) -> int:
+    return model._meta.get_field(field_name).max_length
+
+
+def _checked_row(line: int, values: dict[str, str], rooms: dict[str, Room]) -> tuple[CandidateRow | None, list[Problem]]:
+    User = get_user_model()
+    problems = [
+        Problem(line, _("the column %(column)s is empty") % {"column": column})
+        for column in REQUIRED_VALUES
+        if not values.get(column)
+    ]
+    ticket = values.get("ticket_number", "")
+    username_given = bool(values.get("username"))
+    row = CandidateRow(
+        line=line,
+        ticket_number=ticket,
+        given_name=values.get("given_name", ""),
+        family_name=values.get("family_name", ""),
+        email=values.get("email", ""),
+        room_name=values.get("room", ""),
+        seat=values.get("seat", ""),
+        grade=values.get("grade", ""),
+        username=values.get("username") or ticket.lower(),
+    )
+    limits = [
+        ("ticket_number", row.ticket_number, _max_length(Enrolment, "ticket_number")),
+        ("given_name", row.given_name, _max_length(User, "first_name")),
+        ("family_name", row.family_name, _max_length(User, "last_name")),
+        ("email", row.email, _max_length(User, "email")),
+        ("seat", row.seat, _max_length(Enrolment, "seat")),
+        ("grade", row.grade, _max_length(Enrolment, "grade")),
+    ]
+    for column, value, limit in limits:
+        if limit and len(value) > limit:
+            problems.append(
+                Problem(line, _("the column %(column)s is longer than %(limit)d characters") % {"column": column, "limit": limit})
+            )
+    if row.email:
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            problems.append(Problem(line, _("“%(email)s” is not an e-mail address") % {"email": row.email}))
+        else:
+            row.email = User.objects.normalize_email(row.email)
+    if row.room_name:
+        row.room = rooms.get(row.room_name)
+        if row.room is None:
+            problems.append(
+                Problem(
+                    line,
+                    _("this sitting has no room “%(room)s” (its rooms: %(rooms)s)")
+                    % {"room": row.room_name, "rooms": ", ".join(sorted(rooms)) or "—"},
+                )
+            )
+    if row.username:
+        try:
+            User.username_validator(row.username)
+            if len(row.username) > _max_length(User, "username"):
+                raise ValidationError("too long")
+        except ValidationError:
+            if username_given:
+                problems.append(
+                    Problem(
+                        line,
+                        _("“%(username)s” cannot be a username (letters, digits and @ . + - _ only)")
+                        % {"username": row.username},
+                    )
+                )
+            else:
+                problems.append(
+                    Problem(
+                        line, _("the ticket number “%(ticket)s” cannot be a username; add a username column") % {"ticket": ticket}
+                    )
+                )
+    return (None if problems else row), problems
+
+
+def _duplicates(rows: list[CandidateRow]) -> list[Problem]:
+    """Return a problem for each row that repeats a ticket, username, seat or e-mail of an earlier row."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, ...], int] = {}
+
+    def repeated(row: CandidateRow, key: tuple[str, ...], message: str, **values: str) -> bool:
+        """Note a problem and return True if an earlier row had the same key."""
+        earlier = seen.setdefault(key, row.line)
+        if earlier == row.line:
+            return False
+        problems.append(Problem(row.line, message % {**values, "other": earlier}))
+        return True
+
+    for row in rows:
+        # Case does not make two tickets, usernames or mailboxes different people.
+        ticket = row.ticket_number
+        if not repeated(row, ("ticket", ticket.casefold()), _("the ticket number %(ticket)s is also on line %(other)d"), ticket=ticket):
+            repeated(row, ("username", row.username.casefold()), _("the username %(username)s is also on line %(other)d"), username=row.username)
+        repeated(row, ("email", row.email.casefold()), _("the e-mail %(email)s is also on line %(other)d"), email=row.email)
+        if row.seat:
+            repeated(
+                row, ("seat", row.room_name, row.seat.casefold()), _("seat %(seat)s of %(room)s is also on line %(other)d"),
+                seat=row.seat, room=row.room_name,
+            )
+    return problems

@@ -1,0 +1,106 @@
+"""Reading a CSV item file into (line, fields) records in the JSON shape."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from .format import CSV_COLUMNS, CSV_KEY_SEPARATOR, CSV_OPTION_COLUMNS, REQUIRED_FIELDS
+from .problems import ImportRefused, Problem, refused
+
+
+def csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
+    """Return the rows of a CSV file as item fields, with the physical line where each row starts.
+
+    csv.reader rather than DictReader: DictReader skips blank lines silently, which would make the
+    start line of the next row unknowable; here a blank line is its own (empty) row.
+    """
+    # strict: a stray quote is an error, not a cell silently swallowing the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    records: list[tuple[int, dict[str, Any]]] = []
+    problems: list[Problem] = []
+    while True:
+        # reader.line_num is the line where the last row ENDED; a row spanning several lines
+        # (a quoted cell with line breaks) starts on the line after the previous row's end.
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(
+                Problem(
+                    start,
+                    _("the CSV is malformed here (%(error)s); check the quotes") % {"error": exc},
+                )
+            )
+            break  # the reader cannot find the next row reliably after this
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines, and the empty rows spreadsheets leave at the end
+        if header is None:
+            header = [cell.strip().lower() for cell in row]
+            header_problems = _csv_header_problems(header)
+            if header_problems:
+                raise ImportRefused([Problem(start, message) for message in header_problems])
+            continue
+        if len(row) != len(header):
+            problems.append(
+                Problem(
+                    start,
+                    _(
+                        "this row has %(cells)d cells but the header has %(columns)d; "
+                        "a cell holding a comma or a line break must be in double quotes"
+                    )
+                    % {"cells": len(row), "columns": len(header)},
+                    row[0].strip() if row else "",
+                )
+            )
+            continue
+        records.append((start, _csv_fields(dict(zip(header, row, strict=True)))))
+    if problems:
+        raise ImportRefused(problems)
+    if header is None:
+        raise refused(1, _("the file holds no items"))
+    return records
+
+
+def _csv_header_problems(header: list[str]) -> list[str]:
+    problems = []
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    if unknown:
+        problems.append(
+            _("unknown columns %(names)s; the columns are: %(known)s")
+            % {"names": ", ".join(unknown), "known": ", ".join(CSV_COLUMNS)}
+        )
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        problems.append(_("columns given twice: %(names)s") % {"names": ", ".join(twice)})
+    missing = [name for name in REQUIRED_FIELDS if name not in header]
+    if missing:
+        problems.append(_("missing columns: %(names)s") % {"names": ", ".join(missing)})
+    return problems
+
+
+def _csv_fields(row: dict[str, str]) -> dict[str, Any]:
+    """Return a CSV row in the JSON shape, an empty cell counting as an absent field."""
+    fields: dict[str, Any] = {
+        name: value
+        for name, value in row.items()
+        if name not in CSV_OPTION_COLUMNS and name != "key" and value.strip()
+    }
+    options = [
+        {"id": letter, "text": row[column]}
+        for column, letter in CSV_OPTION_COLUMNS.items()
+        if row.get(column, "").strip()
+    ]
+    if options:
+        fields["options"] = options
+    if row.get("key", "").strip():
+        fields["key"] = [
+            part.strip() for part in row["key"].split(CSV_KEY_SEPARATOR) if part.strip()
+        ]
+    return fields

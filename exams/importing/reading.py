@@ -1,0 +1,50 @@
+"""Reading a whole item file: its text, its records, each item, then the items together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from .checks import cross_check
+from .format import unknown_suffix
+from .parse_csv import csv_records
+from .parse_item import ParsedItem, parsed_item
+from .parse_json import json_records
+from .problems import BadItem, ImportRefused, Problem, refused
+
+
+def parse_file(path: Path) -> list[ParsedItem]:
+    """Return the file's items, each checked on its own and against the others in the file."""
+    wrong_suffix = unknown_suffix(path)
+    if wrong_suffix:
+        raise refused(None, wrong_suffix)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        error = exc.strerror or exc
+        raise refused(
+            None, _("Cannot read %(path)s: %(error)s") % {"path": path, "error": error}
+        ) from exc
+    try:
+        text = data.decode("utf-8-sig")  # a spreadsheet saving "CSV UTF-8" puts a BOM first
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise refused(line, _("the file is not UTF-8 text; save it as UTF-8")) from exc
+    records = json_records(text) if path.suffix.lower() == ".json" else csv_records(text)
+    if not records:
+        raise refused(1, _("the file holds no items"))
+
+    base_dir = path.resolve().parent
+    problems: list[Problem] = []
+    items: list[ParsedItem] = []
+    for line, fields in records:
+        try:
+            items.append(parsed_item(line, fields, base_dir))
+        except BadItem as exc:
+            code = fields.get("code") if isinstance(fields.get("code"), str) else ""
+            problems.append(Problem(line, str(exc), code.strip()))
+    problems += cross_check(items)
+    if problems:
+        raise ImportRefused(sorted(problems, key=lambda p: p.line or 0))
+    return items
