@@ -130,7 +130,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # The pool default (100) fails a burst of WebSocket connects with "Too many connections".
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 1000}], "capacity": 1500, "expiry": 30},
+            # socket_timeout: redis-py 8 defaults to 5 s, the same as channels_redis's blocking read,
+            # so an idle consumer's read timed out and its WebSocket dropped every few seconds.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 15}],
+                       "capacity": 1500, "expiry": 30},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

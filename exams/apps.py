@@ -8,4 +8,4 @@ class ExamsConfig(AppConfig):
     verbose_name = "Exams"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (login of a second device locks a running attempt)
+        from . import form_cache, signals  # noqa: F401  (bank-change receivers; second-device login lock)

@@ -30,13 +30,13 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self._refuse(CLOSE_UNAUTHENTICATED)
             return
         self.user_id = user.pk
         self.device_id = self.scope.get("cookies", {}).get(DEVICE_COOKIE, "")
         attempt = await self._open(int(self.scope["url_route"]["kwargs"]["attempt_id"]))
         if attempt is None:
-            await self.close(code=CLOSE_NOT_FOUND)
+            await self._refuse(CLOSE_NOT_FOUND)
             return
         self.attempt_id = attempt.pk
         await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
@@ -100,6 +100,12 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"t": "scored"})
 
     # --- helpers ----------------------------------------------------------------------------------
+    async def _refuse(self, code: int) -> None:
+        # Accept first: a close before accept reaches the browser as a refused handshake (1006),
+        # and the page could not tell "signed out" or "not yours" from a network failure.
+        await self.accept()
+        await self.close(code=code)
+
     async def _send_state(self, attempt: Attempt) -> None:
         await self.send_json({"t": "state", **clock_payload(attempt, timezone.now()),
                               "thisDevice": attempt.device_id == self.device_id})

@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
-from .models import CAUSE_EFFECT_OPTIONS, Attempt, AttemptItem, ItemKind
+from .models import CAUSE_EFFECT_OPTIONS, Attempt, ItemKind
+from .selectors import FormSlot
 
 
-def _display_value(slot: AttemptItem, value: Any) -> Any:
+def _display_value(slot: FormSlot, value: Any) -> Any:
     if value is None:
         return None
     if slot.option_order:
@@ -25,28 +26,27 @@ def _display_value(slot: AttemptItem, value: Any) -> Any:
     return value
 
 
-def item_payload(attempt: Attempt, slot: AttemptItem) -> dict[str, Any]:
-    version = slot.item_version
-    kind = version.item.kind
-    item: dict[str, Any] = {"pos": slot.position, "kind": kind, "stem": version.stem}
-    if kind == ItemKind.CAUSE_EFFECT:
-        item["reason"] = version.reason
+def item_payload(attempt: Attempt, slot: FormSlot) -> dict[str, Any]:
+    content = slot.content
+    item: dict[str, Any] = {"pos": slot.position, "kind": content.kind, "stem": content.stem}
+    if content.kind == ItemKind.CAUSE_EFFECT:
+        item["reason"] = content.reason
         # The standard scale, in the reader's language.
         texts = {o["id"]: str(o["text"]) for o in CAUSE_EFFECT_OPTIONS}
     else:
-        texts = {o["id"]: o["text"] for o in version.options}
+        texts = content.options
     if slot.option_order:
         item["options"] = [texts[option_id] for option_id in slot.option_order]
-    if version.image:
+    if content.has_image:
         item["image"] = reverse("exams:item_image", args=[attempt.pk, slot.position])
     return item
 
 
-def response_payload(slot: AttemptItem) -> dict[str, Any] | None:
-    response = getattr(slot, "loaded_response", None)
-    if response is None:
+def response_payload(slot: FormSlot) -> dict[str, Any] | None:
+    if slot.response is None:
         return None
-    return {"value": _display_value(slot, response.value), "flagged": response.flagged, "seq": response.seq}
+    value, flagged, seq = slot.response
+    return {"value": _display_value(slot, value), "flagged": flagged, "seq": seq}
 
 
 def clock_payload(attempt: Attempt, now: datetime) -> dict[str, Any]:
@@ -77,6 +77,9 @@ def ui_strings() -> dict[str, str]:
         "moved": _("The exam staff moved this attempt to another device."),
         "submittedTitle": _("Your answers have been submitted"), "submitted": _("Opening your result…"),
         "timeUp": _("Time is up"),
+        "signedOutTitle": _("You are signed out"),
+        "signedOut": _("Your session has ended. Sign in again: every answer you gave is kept."),
+        "loginUrl": reverse("login"), "signIn": _("Sign in again"), "seeResult": _("See your result"),
         "finishSummary": _("You answered %(answered)s of %(total)s items; %(unanswered)s unanswered, %(flagged)s flagged."),
         "cannotFinishOffline": _("%(n)s answers are not on the server yet. Check your connection and try again; nothing is lost."),
     }

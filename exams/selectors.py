@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import F
 
 from .drawing import BlueprintSlot, PoolItem
-from .models import Attempt, AttemptItem, Exam, ItemKind, ItemStatus, ItemVersion, Response
+from .form_cache import VersionContent, version_contents
+from .models import Attempt, Exam, ItemKind, ItemStatus, ItemVersion, Response
 
 
 def blueprint_slots(exam: Exam) -> list[BlueprintSlot]:
@@ -43,10 +46,35 @@ def live_pool(exam: Exam) -> dict[int, list[PoolItem]]:
     return pool
 
 
-def attempt_form(attempt: Attempt) -> list[AttemptItem]:
-    """Return the attempt's slots in order, with their item versions and responses loaded."""
-    items = list(attempt.items.select_related("item_version", "item_version__item").order_by("position"))
-    responses = {r.attempt_item_id: r for r in Response.objects.filter(attempt=attempt)}
-    for slot in items:
-        slot.loaded_response = responses.get(slot.pk)
-    return items
+def live_pool_cached(exam: Exam) -> dict[int, list[PoolItem]]:
+    """Return live_pool(exam), read from the bank once per bank generation (see form_cache)."""
+    from .form_cache import pool_for
+
+    return pool_for(exam, live_pool)
+
+
+@dataclass(frozen=True)
+class FormSlot:
+    """One slot of a frozen form as the exam page needs it."""
+
+    position: int
+    option_order: list[str]
+    content: VersionContent
+    response: tuple[Any, bool, int] | None  # stored value, flagged, seq
+
+
+def attempt_form(attempt: Attempt) -> list[FormSlot]:
+    """Return the attempt's slots in order, with their wording and the stored responses.
+
+    Light rows and cached wording, not model instances: this is read on every page load.
+    """
+    rows = list(attempt.items.order_by("position").values_list("pk", "position", "item_version_id", "option_order"))
+    responses = {
+        pk: (value, flagged, seq)
+        for pk, value, flagged, seq in Response.objects.filter(attempt=attempt).values_list("attempt_item_id", "value", "flagged", "seq")
+    }
+    contents = version_contents([version_id for _, _, version_id, _ in rows])
+    return [
+        FormSlot(position=position, option_order=option_order or [], content=contents[version_id], response=responses.get(pk))
+        for pk, position, version_id, option_order in rows
+    ]

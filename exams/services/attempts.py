@@ -15,7 +15,7 @@ from ..drawing import BlueprintShortfall, draw_form
 from ..errors import ExamError
 from ..groups import push_to_attempt_after_commit
 from ..models import Attempt, AttemptEvent, AttemptItem, AttemptStatus, Enrolment, Exam, SubmittedBy
-from ..selectors import blueprint_slots, live_pool
+from ..selectors import blueprint_slots, live_pool_cached
 
 
 def _local_time(moment: datetime) -> str:
@@ -29,7 +29,7 @@ def _event(attempt: Attempt, kind: str, at: datetime, *, actor=None, **detail) -
 def _create_attempt(*, candidate, exam: Exam, enrolment: Enrolment | None, device_id: str, now: datetime) -> Attempt:
     seed = secrets.randbits(62)
     try:
-        drawn = draw_form(seed=seed, pool=live_pool(exam), blueprint=blueprint_slots(exam))
+        drawn = draw_form(seed=seed, pool=live_pool_cached(exam), blueprint=blueprint_slots(exam))
     except BlueprintShortfall as exc:
         raise ExamError(_("This exam cannot be started: %(why)s Please tell the exam staff.") % {"why": exc}) from exc
     attempt = Attempt.objects.create(

@@ -64,12 +64,19 @@ async def test_owner_connects_saves_and_gets_acks(started, alice):
     await ws.disconnect()
 
 
+async def closed_with(communicator) -> int:
+    """Return the close code the consumer sent right after accepting (so the page learns why)."""
+    message = await communicator.receive_output(timeout=5)
+    assert message["type"] == "websocket.close", message
+    return message["code"]
+
+
 async def test_anonymous_other_candidate_and_foreign_origin_are_refused(started, bob):
-    _, connected, code = await connect(started.pk, session=None)
-    assert (connected, code) == (False, 4401)
+    ws, connected, _ = await connect(started.pk, session=None)
+    assert connected and await closed_with(ws) == 4401
     bob_session = await sync_to_async(session_cookie)(bob)
-    _, connected, code = await connect(started.pk, session=bob_session)
-    assert (connected, code) == (False, 4404)
+    ws, connected, _ = await connect(started.pk, session=bob_session)
+    assert connected and await closed_with(ws) == 4404
     alice_session = await sync_to_async(session_cookie)(await sync_to_async(lambda: started.candidate)())
     _, connected, _ = await connect(started.pk, session=alice_session, origin=b"http://evil.example")
     assert not connected

@@ -25,8 +25,10 @@ let lastHttpTry = 0;
 const link = new ServerLink({
   wsPath: data.urls.ws, saveUrl: data.urls.save, csrfToken,
   onMessage: handle,
-  onStatus: (isOpen) => {
+  onStatus: (isOpen, code) => {
     online = isOpen;
+    if (code === 4401) { showOverlay(S.signedOutTitle, S.signedOut, S.loginUrl, S.signIn); return; }
+    if (code === 4404) { location.reload(); return; }
     inflight.clear();
     if (isOpen) { ping(); flush(0); }
     showStatus();
@@ -95,7 +97,7 @@ function handle(message) {
       state.locked = true; state.lockReason = message.reason; draw();
       break;
     case 'moved':
-      state.thisDevice = false; state.lockReason = message.reason; link.stop(); draw();
+      state.thisDevice = false; state.locked = false; state.lockReason = message.reason; link.stop(); draw();
       break;
     case 'submitted':
       state.status = 'submitted'; finished();
@@ -135,13 +137,13 @@ function showStatus() {
   }
 }
 
-function showOverlay(title, text, linkHref) {
+function showOverlay(title, text, linkHref, linkText = S.seeResult) {
   $('overlay').hidden = false;
   $('overlay-title').textContent = title;
   $('overlay-text').textContent = text || '';
   const a = $('overlay-link');
   a.hidden = !linkHref;
-  if (linkHref) a.href = linkHref;
+  if (linkHref) { a.href = linkHref; a.textContent = linkText; }
 }
 function hideOverlay() { $('overlay').hidden = true; }
 
@@ -209,8 +211,9 @@ window.addEventListener('online', () => flush(0));
 $('end-time').textContent = data.deadlineLabel;
 draw();
 link.connect();
+link.watch();
 const ticker = setInterval(tick, 250);
-setInterval(ping, 30000);
+setInterval(ping, 10000);
 setInterval(() => { if (store.pending().length) { inflight.clear(); flush(0); } }, 10000);
 tick();
 if (state.status !== 'in_progress') finished();

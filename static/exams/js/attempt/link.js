@@ -1,5 +1,9 @@
 // The page's connection to the server: a WebSocket that reconnects by itself, with an HTTP
 // fallback for saves when the socket cannot connect (some networks block WebSockets).
+// A socket can die without closing (a cable pulled, Wi-Fi lost): the page pings every 10 s, and
+// a socket silent for longer than SILENCE_MS, or the browser going offline, is dropped and redialled.
+
+const SILENCE_MS = 25000;
 
 export class ServerLink {
   constructor({ wsPath, saveUrl, csrfToken, onMessage, onStatus }) {
@@ -8,6 +12,7 @@ export class ServerLink {
     this.open = false;
     this.failures = 0;
     this.stopped = false;
+    this.lastHeard = 0;
   }
 
   connect() {
@@ -15,16 +20,43 @@ export class ServerLink {
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
     const socket = new WebSocket(scheme + location.host + this.wsPath);
     this.socket = socket;
-    socket.onopen = () => { this.open = true; this.failures = 0; this.onStatus(true); };
-    socket.onmessage = (event) => { try { this.onMessage(JSON.parse(event.data)); } catch (e) { console.error(e); } };
+    socket.onopen = () => { this.open = true; this.failures = 0; this.lastHeard = Date.now(); this.onStatus(true); };
+    socket.onmessage = (event) => {
+      this.lastHeard = Date.now();
+      try { this.onMessage(JSON.parse(event.data)); } catch (e) { console.error(e); }
+    };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.open = false;
       this.onStatus(false, event.code);
       if (this.stopped || event.code === 4401 || event.code === 4404) return;
-      this.failures += 1;
-      setTimeout(() => this.connect(), Math.min(5000, 300 * 2 ** Math.min(this.failures, 5)));
+      this.redial();
     };
+  }
+
+  redial() {
+    this.failures += 1;
+    setTimeout(() => this.connect(), Math.min(5000, 300 * 2 ** Math.min(this.failures, 5)));
+  }
+
+  // Give up on the current socket: it is gone even if the browser has not noticed.
+  drop() {
+    const socket = this.socket;
+    if (!socket || this.stopped) return;
+    this.socket = null;
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    try { socket.close(); } catch { /* already closed */ }
+    const wasOpen = this.open;
+    this.open = false;
+    if (wasOpen) this.onStatus(false);
+    this.redial();
+  }
+
+  watch() {
+    window.addEventListener('offline', () => this.drop());
+    setInterval(() => {
+      if (this.open && Date.now() - this.lastHeard > SILENCE_MS) this.drop();
+    }, 2000);
   }
 
   send(message) {

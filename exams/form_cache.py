@@ -1,0 +1,101 @@
+"""In-process caches for the two hot reads of exam delivery: the drawing pool and item wording.
+
+- An item version that any attempt uses is never edited again (`item_revise` makes a new one),
+  so the wording of the versions on a form can be kept in memory without invalidation.
+- The pool a form is drawn from changes whenever an item or version is saved; every such save
+  bumps a bank generation in the shared cache (Redis in production), and the pool is cached per
+  exam and generation. A 500-candidate start storm then reads the bank once, not 500 times.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .drawing import PoolItem
+from .models import BlueprintEntry, Exam, Item, ItemVersion
+
+BANK_GENERATION_KEY = "exams:bank-generation"
+MAX_CACHED_VERSIONS = 20_000
+
+
+@dataclass(frozen=True)
+class VersionContent:
+    kind: str
+    stem: str
+    reason: str
+    options: dict[str, str]
+    has_image: bool
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get_many(self, keys):
+        with self.lock:
+            found = {k: self.data[k] for k in keys if k in self.data}
+            for k in found:
+                self.data.move_to_end(k)
+            return found
+
+    def put_many(self, items) -> None:
+        with self.lock:
+            self.data.update(items)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+
+
+_versions = _LRU(MAX_CACHED_VERSIONS)
+_pools: dict[tuple[int, int], dict[int, list[PoolItem]]] = {}
+
+
+def version_contents(version_ids: list[int]) -> dict[int, VersionContent]:
+    """Return the wording of these (used, hence immutable) item versions."""
+    found = _versions.get_many(version_ids)
+    missing = [v for v in version_ids if v not in found]
+    if missing:
+        loaded = {
+            pk: VersionContent(kind=kind, stem=stem, reason=reason, options={o["id"]: o["text"] for o in options or ()},
+                               has_image=bool(image))
+            for pk, kind, stem, reason, options, image in ItemVersion.objects.filter(pk__in=missing).values_list(
+                "pk", "item__kind", "stem", "reason", "options", "image"
+            )
+        }
+        _versions.put_many(loaded)
+        found.update(loaded)
+    return found
+
+
+def bank_generation() -> int:
+    return cache.get_or_set(BANK_GENERATION_KEY, 1, timeout=None)
+
+
+def pool_for(exam: Exam, load) -> dict[int, list[PoolItem]]:
+    """Return the exam's drawing pool, loading it with `load(exam)` once per bank generation."""
+    key = (exam.pk, bank_generation())
+    pool = _pools.get(key)
+    if pool is None:
+        pool = load(exam)
+        _pools.clear()  # older generations are of no use any more
+        _pools[key] = pool
+    return pool
+
+
+@receiver([post_save, post_delete], sender=Item)
+@receiver([post_save, post_delete], sender=ItemVersion)
+@receiver([post_save, post_delete], sender=BlueprintEntry)
+def _bank_changed(sender, **kwargs) -> None:
+    try:
+        cache.incr(BANK_GENERATION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value invalidates old pools
+        cache.set(BANK_GENERATION_KEY, bank_generation() + 1, timeout=None)
