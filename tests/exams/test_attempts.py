@@ -152,3 +152,16 @@ def test_real_exam_never_draws_sample_items(alice, alice_enrolment, exam):
             make_item(entry.topic, ItemKind.SINGLE, n, is_sample=True)
     attempt = start(alice, alice_enrolment)
     assert not AttemptItem.objects.filter(attempt=attempt, item_version__item__is_sample=True).exists()
+
+
+def test_the_cached_drawing_pool_follows_bank_changes(alice, bob, alice_enrolment, bob_enrolment, exam):
+    from exams.models import Item
+    from exams.services import item_update_metadata
+
+    first = start(alice, alice_enrolment)
+    drawn = set(first.items.values_list("item_version__item_id", flat=True))
+    for item in Item.objects.filter(pk__in=drawn):
+        item_update_metadata(item=item, status=ItemStatus.RETIRED)
+    # The bank now has fewer live items than the blueprint needs: the cached pool must not hide that.
+    with pytest.raises(ExamError, match="cannot be started"):
+        start(bob, bob_enrolment)
