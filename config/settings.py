@@ -97,9 +97,16 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     except Exception as exc:  # dj_database_url raises a bare ValueError/KeyError
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # A pool, not persistent connections: under ASGI every request runs in a thread of its own,
+        # and CONN_MAX_AGE kept one connection per thread open — a start storm of 50 exhausted
+        # PostgreSQL's 100 connections. The pool caps a process at DB_POOL_MAX.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 20), "timeout": 20,
+        }
 else:
     DATABASES = {
         "default": {
