@@ -18,7 +18,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .drawing import PoolItem
-from .models import BlueprintEntry, Exam, Item, ItemVersion
+from .models import AttemptItem, BlueprintEntry, Exam, Item, ItemVersion
 
 BANK_GENERATION_KEY = "exams:bank-generation"
 MAX_CACHED_VERSIONS = 20_000
@@ -55,7 +55,19 @@ class _LRU:
             self.data.clear()
 
 
+@dataclass(frozen=True)
+class SlotRule:
+    """What checking an answer to one slot needs: its row, its kind, its options as shown."""
+
+    attempt_item_id: int
+    kind: str
+    option_order: tuple[str, ...]
+
+
+MAX_CACHED_FORMS = 2_000
+
 _versions = _LRU(MAX_CACHED_VERSIONS)
+_forms = _LRU(MAX_CACHED_FORMS)
 _pools: dict[tuple[int, int], dict[int, list[PoolItem]]] = {}
 
 
@@ -72,6 +84,23 @@ def version_contents(version_ids: list[int]) -> dict[int, VersionContent]:
             )
         }
         _versions.put_many(loaded)
+        found.update(loaded)
+    return found
+
+
+def form_rules(attempt_ids: list[int]) -> dict[int, dict[int, SlotRule]]:
+    """Return, per attempt, its slots by position. A form is frozen at start, so never stale."""
+    found = _forms.get_many(attempt_ids)
+    missing = [a for a in attempt_ids if a not in found]
+    if missing:
+        loaded: dict[int, dict[int, SlotRule]] = {a: {} for a in missing}
+        rows = AttemptItem.objects.filter(attempt_id__in=missing).values_list(
+            "attempt_id", "position", "pk", "item_version__item__kind", "option_order"
+        )
+        for attempt_id, position, pk, kind, option_order in rows:
+            loaded[attempt_id][position] = SlotRule(attempt_item_id=pk, kind=kind, option_order=tuple(option_order or ()))
+        # An attempt whose items are not written yet must not be cached empty.
+        _forms.put_many({a: slots for a, slots in loaded.items() if slots})
         found.update(loaded)
     return found
 
@@ -99,3 +128,11 @@ def _bank_changed(sender, **kwargs) -> None:
         cache.incr(BANK_GENERATION_KEY)
     except ValueError:  # not set yet (or evicted): any new value invalidates old pools
         cache.set(BANK_GENERATION_KEY, bank_generation() + 1, timeout=None)
+
+
+def clear() -> None:
+    """Forget everything cached. Tests need it: their rolled-back rows hand the same ids out again,
+    which never happens in production (attempts and versions are never deleted)."""
+    _versions.clear()
+    _forms.clear()
+    _pools.clear()

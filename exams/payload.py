@@ -85,7 +85,7 @@ def ui_strings() -> dict[str, str]:
     }
 
 
-def attempt_payload(attempt: Attempt, slots: list[AttemptItem], now: datetime) -> dict[str, Any]:
+def attempt_payload(attempt: Attempt, slots: list[FormSlot], now: datetime) -> dict[str, Any]:
     return {
         "attempt": attempt.pk,
         "title": attempt.exam.title,

@@ -37,6 +37,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_form_cache():
+    from exams import form_cache
+
+    form_cache.clear()
+    yield
+    form_cache.clear()
+
+
 @pytest.fixture
 def bank(db):
     return make_bank(topics=2, per_kind=3)

@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
-from ..models import AnswerLog, Attempt, AttemptEvent, AttemptItem, ItemKind
+from ..form_cache import form_rules
+from ..models import Attempt, AttemptEvent, ItemKind
+from .answer_writes import AcceptedChange, write_accepted
 
+# The columns the rules below read; the rest of the row is not loaded on this hot path.
+ATTEMPT_FIELDS = ("candidate_id", "status", "submitted_at", "locked_at", "lock_reason", "device_id", "deadline")
 MAX_FILL_IN_LENGTH = 500
 MAX_FREE_TEXT_LENGTH = 20_000
 
@@ -95,18 +99,6 @@ def stored_value(kind: str, option_order: list[str], value: Any) -> Any:
     return value
 
 
-def _upsert_sql() -> str:
-    value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    return (
-        "INSERT INTO exams_response (attempt_item_id, attempt_id, value, flagged, seq, saved_at) "
-        f"VALUES (%s, %s, {value}, %s, %s, %s) "
-        "ON CONFLICT (attempt_item_id) DO UPDATE SET value = excluded.value, flagged = excluded.flagged, "
-        "seq = excluded.seq, saved_at = excluded.saved_at "
-        # The rule of the whole module: only a newer change replaces a stored answer.
-        "WHERE exams_response.seq < excluded.seq"
-    )
-
-
 def responses_save(*, changes: list[AnswerChange], now: datetime | None = None) -> list[SaveResult]:
     """Store the changes that the rules allow and return one result per change, in order."""
     now = now or timezone.now()
@@ -118,18 +110,12 @@ def responses_save(*, changes: list[AnswerChange], now: datetime | None = None) 
         # below only needs the key share lock and must not conflict with our own lock.
         attempt_ids = sorted({c.attempt_id for c in changes})
         attempts = {
-            a.pk: a for a in Attempt.objects.select_for_update(no_key=True).filter(pk__in=attempt_ids).order_by("pk")
+            a.pk: a
+            for a in Attempt.objects.select_for_update(no_key=True).filter(pk__in=attempt_ids).order_by("pk").only(*ATTEMPT_FIELDS)
         }
-        slots = {
-            (row["attempt_id"], row["position"]): row
-            for row in AttemptItem.objects.filter(
-                attempt_id__in=attempt_ids, position__in={c.position for c in changes}
-            ).values("id", "attempt_id", "position", "option_order", "item_version__item__kind")
-        }
+        forms = form_rules(attempt_ids)
         results: list[SaveResult] = []
-        rows: list[tuple] = []
-        logs: list[AnswerLog] = []
-        highest_seq: dict[int, int] = defaultdict(int)
+        accepted: list[AcceptedChange] = []
         refused: dict[int, int] = defaultdict(int)
         for change in changes:
             try:
@@ -138,31 +124,20 @@ def responses_save(*, changes: list[AnswerChange], now: datetime | None = None) 
                     raise problem
                 if not isinstance(change.seq, int) or isinstance(change.seq, bool) or change.seq <= 0:
                     raise _Refused("invalid", _("A change needs a positive sequence number."))
-                slot = slots.get((change.attempt_id, change.position))
+                slot = forms.get(change.attempt_id, {}).get(change.position)
                 if slot is None:
                     raise _Refused("invalid", _("There is no item %(n)s in this form.") % {"n": change.position})
-                value = stored_value(slot["item_version__item__kind"], slot["option_order"], change.value)
+                value = stored_value(slot.kind, list(slot.option_order), change.value)
             except _Refused as refusal:
                 results.append(SaveResult(seq=change.seq, ok=False, code=refusal.code, reason=refusal.reason))
                 if refusal.code != "not_found":
                     refused[change.attempt_id] += 1
                 continue
-            flagged = bool(change.flagged)
-            rows.append((slot["id"], change.attempt_id, json.dumps(value), flagged, change.seq, now))
-            logs.append(AnswerLog(attempt_id=change.attempt_id, position=change.position, seq=change.seq,
-                                  value=value, flagged=flagged, received_at=now))
-            highest_seq[change.attempt_id] = max(highest_seq[change.attempt_id], change.seq)
+            accepted.append(AcceptedChange(attempt_item_id=slot.attempt_item_id, attempt_id=change.attempt_id,
+                                           position=change.position, value_json=json.dumps(value),
+                                           flagged=bool(change.flagged), seq=change.seq))
             results.append(SaveResult(seq=change.seq, ok=True))
-        with connection.cursor() as cursor:
-            if rows:
-                cursor.executemany(_upsert_sql(), rows)
-            if highest_seq:
-                cursor.executemany(
-                    "UPDATE exams_attempt SET last_seq = %s WHERE id = %s AND last_seq < %s",
-                    [(seq, attempt_id, seq) for attempt_id, seq in highest_seq.items()],
-                )
-        if logs:
-            AnswerLog.objects.bulk_create(logs)
+        write_accepted(accepted, now)
         if refused:
             AttemptEvent.objects.bulk_create(
                 AttemptEvent(attempt_id=attempt_id, kind=AttemptEvent.Kind.SAVE_REFUSED, at=now, detail={"count": count})

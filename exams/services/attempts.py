@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from ..drawing import BlueprintShortfall, draw_form
 from ..errors import ExamError
 from ..groups import push_to_attempt_after_commit
-from ..models import Attempt, AttemptEvent, AttemptItem, AttemptStatus, Enrolment, Exam, SubmittedBy
+from ..models import Attempt, AttemptEvent, AttemptStatus, Enrolment, Exam, SubmittedBy
 from ..selectors import blueprint_slots, live_pool_cached
+from .form_writes import write_form
 
 
 def _local_time(moment: datetime) -> str:
@@ -36,11 +37,7 @@ def _create_attempt(*, candidate, exam: Exam, enrolment: Enrolment | None, devic
         candidate=candidate, exam=exam, enrolment=enrolment, is_practice=exam.is_practice,
         form_seed=seed, started_at=now, deadline=now + exam.duration, device_id=device_id,
     )
-    weight = exam.points_per_item()
-    AttemptItem.objects.bulk_create(
-        AttemptItem(attempt=attempt, position=index, item_version_id=d.version_id, option_order=list(d.option_order), points=weight)
-        for index, d in enumerate(drawn, start=1)
-    )
+    write_form(attempt_id=attempt.pk, drawn=drawn, points=exam.points_per_item())
     _event(attempt, AttemptEvent.Kind.STARTED, now, actor=candidate, device=device_id[:8], items=len(drawn))
     return attempt
 

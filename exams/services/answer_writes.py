@@ -1,0 +1,99 @@
+"""Writing a batch of accepted answer changes: the stored answers, the answer log, last_seq.
+
+PostgreSQL gets the whole batch in one statement (data-modifying CTEs over arrays, which
+PostgreSQL runs exactly once each); other databases (SQLite in the embedded mode) get the same
+rule statement by statement. Either way a stored answer is only replaced by a newer change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+from ..models import AnswerLog
+
+# The rule of the whole answer path: only a newer change replaces a stored answer.
+NEWER_ONLY = "WHERE exams_response.seq < excluded.seq"
+UPSERT_SET = (
+    "ON CONFLICT (attempt_item_id) DO UPDATE SET value = excluded.value, flagged = excluded.flagged, "
+    f"seq = excluded.seq, saved_at = excluded.saved_at {NEWER_ONLY}"
+)
+
+
+@dataclass(frozen=True)
+class AcceptedChange:
+    attempt_item_id: int
+    attempt_id: int
+    position: int
+    value_json: str
+    flagged: bool
+    seq: int
+
+
+POSTGRES_BATCH = f"""
+WITH incoming AS (
+    SELECT * FROM unnest(%(item)s::bigint[], %(attempt)s::bigint[], %(position)s::int[], %(value)s::text[],
+                         %(flagged)s::bool[], %(seq)s::bigint[])
+           AS t(item_id, attempt_id, position, value, flagged, seq)
+), stored AS (
+    -- One row per item: of two changes to one item in a batch only the newer can win anyway.
+    INSERT INTO exams_response (attempt_item_id, attempt_id, value, flagged, seq, saved_at)
+    SELECT DISTINCT ON (item_id) item_id, attempt_id, value::jsonb, flagged, seq, %(now)s
+    FROM incoming ORDER BY item_id, seq DESC
+    {UPSERT_SET}
+), logged AS (
+    INSERT INTO exams_answerlog (attempt_id, position, seq, value, flagged, received_at)
+    SELECT attempt_id, position, seq, value::jsonb, flagged, %(now)s FROM incoming
+)
+UPDATE exams_attempt AS a SET last_seq = newest.seq
+FROM (SELECT attempt_id, max(seq) AS seq FROM incoming GROUP BY attempt_id) AS newest
+WHERE a.id = newest.attempt_id AND a.last_seq < newest.seq
+"""
+
+
+def write_accepted(changes: list[AcceptedChange], now: datetime) -> None:
+    """Store the accepted changes of a batch, inside the caller's transaction."""
+    if not changes:
+        return
+    if connection.vendor == "postgresql":
+        _write_postgres(changes, now)
+    else:
+        _write_portable(changes, now)
+
+
+def _write_postgres(changes: list[AcceptedChange], now: datetime) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(POSTGRES_BATCH, {
+            "item": [c.attempt_item_id for c in changes], "attempt": [c.attempt_id for c in changes],
+            "position": [c.position for c in changes], "value": [c.value_json for c in changes],
+            "flagged": [c.flagged for c in changes], "seq": [c.seq for c in changes], "now": now,
+        })
+
+
+def _write_portable(changes: list[AcceptedChange], now: datetime) -> None:
+    highest: dict[int, int] = {}
+    for c in changes:
+        highest[c.attempt_id] = max(highest.get(c.attempt_id, 0), c.seq)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO exams_response (attempt_item_id, attempt_id, value, flagged, seq, saved_at) "
+            f"VALUES (%s, %s, %s, %s, %s, %s) {UPSERT_SET}",
+            [(c.attempt_item_id, c.attempt_id, c.value_json, c.flagged, c.seq, now) for c in changes],
+        )
+        cursor.executemany(
+            "UPDATE exams_attempt SET last_seq = %s WHERE id = %s AND last_seq < %s",
+            [(seq, attempt_id, seq) for attempt_id, seq in highest.items()],
+        )
+    AnswerLog.objects.bulk_create(
+        AnswerLog(attempt_id=c.attempt_id, position=c.position, seq=c.seq, value=_decoded(c.value_json),
+                  flagged=c.flagged, received_at=now)
+        for c in changes
+    )
+
+
+def _decoded(value_json: str):
+    import json
+
+    return json.loads(value_json)
