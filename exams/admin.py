@@ -82,15 +82,22 @@ class ItemForm(forms.ModelForm):
         return data
 
 
-class ItemVersionInline(admin.TabularInline):
-    model = ItemVersion
-    fields = ["number", "stem", "key", "created_at", "created_by"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """History shown beside its owner: never added to, edited or deleted from the admin."""
+
     extra = 0
     can_delete = False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ItemVersionInline(ReadOnlyInline):
+    model = ItemVersion
+    fields = ["number", "stem", "key", "created_at", "created_by"]
 
 
 @admin.register(Item)
@@ -163,15 +170,9 @@ class EnrolmentAdmin(admin.ModelAdmin):
     search_fields = ["ticket_number", "candidate__username", "candidate__last_name"]
 
 
-class AttemptEventInline(admin.TabularInline):
+class AttemptEventInline(ReadOnlyInline):
     model = AttemptEvent
     fields = ["at", "kind", "actor", "detail"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Attempt)
