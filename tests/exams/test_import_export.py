@@ -637,24 +637,20 @@ def test_export_then_import_changes_nothing(mixed_bank, tmp_path, suffix):
     assert ItemVersion.objects.count() == versions
 
 
+def bank_snapshot() -> dict[str, tuple]:
+    """Return every item's bookkeeping and current wording, by code."""
+    return {
+        item.code: (item.topic.code, item.topic.name, item.kind, item.status, item.difficulty, item.is_sample,
+                    item.current_version.stem, item.current_version.key, item.current_version.guide)
+        for item in Item.objects.select_related("topic", "current_version")
+    }
+
+
 @pytest.mark.parametrize("suffix", [".json", ".csv"])
 def test_export_into_an_empty_bank_and_back_gives_the_same_file(mixed_bank, tmp_path, suffix):
     first = tmp_path / "first" / f"bank{suffix}"
     export_items(first)
-    wanted = {
-        item.code: (
-            item.topic.code,
-            item.topic.name,
-            item.kind,
-            item.status,
-            item.difficulty,
-            item.is_sample,
-            item.current_version.stem,
-            item.current_version.key,
-            item.current_version.guide,
-        )
-        for item in Item.objects.select_related("topic", "current_version")
-    }
+    wanted = bank_snapshot()
     Item.objects.update(current_version=None)
     ItemVersion.objects.all().delete()
     Item.objects.all().delete()
@@ -669,20 +665,7 @@ def test_export_into_an_empty_bank_and_back_gives_the_same_file(mixed_bank, tmp_
         "surgery",
     ]
     assert second.read_bytes() == first.read_bytes()
-    assert {
-        item.code: (
-            item.topic.code,
-            item.topic.name,
-            item.kind,
-            item.status,
-            item.difficulty,
-            item.is_sample,
-            item.current_version.stem,
-            item.current_version.key,
-            item.current_version.guide,
-        )
-        for item in Item.objects.select_related("topic", "current_version")
-    } == wanted
+    assert bank_snapshot() == wanted
     assert (second.parent / "bank_images" / "SURG-IMG.png").read_bytes() == (
         first.parent / "bank_images" / "SURG-IMG.png"
     ).read_bytes()
