@@ -163,6 +163,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Catches attempts whose deadline passed while nobody had the exam page open (R-TAKE-3).
     "submit-overdue-attempts": {"task": "exams.tasks.submit_overdue_attempts", "schedule": 10.0},
+    # Scores whose task was lost (broker down at submission) are queued again.
+    "score-waiting-attempts": {"task": "grading.tasks.score_waiting_attempts", "schedule": 60.0},
 }
 
 # --- Sessions, auth, security ----------------------------------------------------------------

@@ -31,21 +31,42 @@ class SaveBatcher:
             futures.append(future)
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._drain())
-        return list(await asyncio.gather(*futures))
+        return list(await asyncio.gather(*futures, return_exceptions=True))
 
     async def _drain(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
                 results = await database_sync_to_async(responses_save)(changes=[change for change, _ in batch])
-            except Exception as exc:  # the database is down: every waiting page must hear it
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+            except Exception:
+                if len(batch) == 1:
+                    raise_on(batch[0][1])
+                    continue
+                # One change the database rejects must not fail the others: write them one by one.
+                for change, future in batch:
+                    try:
+                        [result] = await database_sync_to_async(responses_save)(changes=[change])
+                    except Exception:  # this change alone, or the database is down: its page retries
+                        raise_on(future)
+                    else:
+                        resolve(future, result)
                 continue
             for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+                resolve(future, result)
+
+
+def resolve(future: asyncio.Future, result: SaveResult) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def raise_on(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_exception(SaveFailed())
+
+
+class SaveFailed(Exception):
+    """The database did not store this change; the page keeps it and sends it again."""
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SaveBatcher] = weakref.WeakKeyDictionary()

@@ -63,23 +63,25 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(raw_changes, list) or len(raw_changes) > MAX_CHANGES_PER_MESSAGE:
             await self.send_json({"t": "error", "reason": _("Malformed save.")})
             return
-        changes = []
+        changes, received_at = [], timezone.now()
         for raw in raw_changes:
             if not isinstance(raw, dict) or not isinstance(raw.get("pos"), int) or not isinstance(raw.get("seq"), int):
                 await self.send_json({"t": "error", "reason": _("Malformed save.")})
                 return
             changes.append(AnswerChange(attempt_id=self.attempt_id, candidate_id=self.user_id, device_id=self.device_id,
-                                        position=raw["pos"], seq=raw["seq"], value=raw.get("value"), flagged=bool(raw.get("flagged"))))
-        try:
-            results = await batcher().save(changes)
-        except Exception:
-            log.exception("saving answers failed")
-            # The page keeps these changes and sends them again.
-            await self.send_json({"t": "ack", "results": [
-                {"seq": c.seq, "ok": False, "code": "error", "reason": _("The server could not save just now; retrying.")} for c in changes
-            ]})
-            return
-        await self.send_json({"t": "ack", "results": [r.__dict__ for r in results]})
+                                        position=raw["pos"], seq=raw["seq"], value=raw.get("value"), flagged=bool(raw.get("flagged")),
+                                        received_at=received_at))
+        outcomes = await batcher().save(changes)
+        acks = []
+        for change, outcome in zip(changes, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.warning("saving a change of attempt %s failed: %r", self.attempt_id, outcome)
+                # The page keeps this change and sends it again.
+                acks.append({"seq": change.seq, "ok": False, "code": "error",
+                             "reason": _("The server could not save just now; retrying.")})
+            else:
+                acks.append(outcome.__dict__)
+        await self.send_json({"t": "ack", "results": acks})
 
     # --- pushes from services (handler names match the message type) ---------------------------
     async def attempt_locked(self, event: dict) -> None:

@@ -3,17 +3,19 @@
 - An item version that any attempt uses is never edited again (`item_revise` makes a new one),
   so the wording of the versions on a form can be kept in memory without invalidation.
 - The pool a form is drawn from changes whenever an item or version is saved; every such save
-  bumps a bank generation in the shared cache (Redis in production), and the pool is cached per
-  exam and generation. A 500-candidate start storm then reads the bank once, not 500 times.
+  sets a new bank generation in the shared cache (Redis in production) once it has committed, and
+  the pool is cached per exam and generation. A 500-candidate start storm then reads the bank once, not 500 times.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -68,7 +70,7 @@ MAX_CACHED_FORMS = 2_000
 
 _versions = _LRU(MAX_CACHED_VERSIONS)
 _forms = _LRU(MAX_CACHED_FORMS)
-_pools: dict[tuple[int, int], dict[int, list[PoolItem]]] = {}
+_pools: dict[int, tuple[str, dict[int, list[PoolItem]]]] = {}  # exam id -> (generation, pool)
 
 
 def version_contents(version_ids: list[int]) -> dict[int, VersionContent]:
@@ -105,29 +107,34 @@ def form_rules(attempt_ids: list[int]) -> dict[int, dict[int, SlotRule]]:
     return found
 
 
-def bank_generation() -> int:
-    return cache.get_or_set(BANK_GENERATION_KEY, 1, timeout=None)
+def bank_generation() -> str:
+    """Return the bank's current generation: a token that changes after every committed change."""
+    return cache.get_or_set(BANK_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def pool_for(exam: Exam, load) -> dict[int, list[PoolItem]]:
     """Return the exam's drawing pool, loading it with `load(exam)` once per bank generation."""
-    key = (exam.pk, bank_generation())
-    pool = _pools.get(key)
-    if pool is None:
-        pool = load(exam)
-        _pools.clear()  # older generations are of no use any more
-        _pools[key] = pool
-    return pool
+    generation = bank_generation()
+    cached = _pools.get(exam.pk)
+    if cached is None or cached[0] != generation:
+        cached = (generation, load(exam))
+        _pools[exam.pk] = cached
+    return cached[1]
+
+
+def _new_generation() -> None:
+    # A random token, not a counter: a counter restarting (Redis emptied) could meet a number
+    # some process still holds a pool for.
+    cache.set(BANK_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 @receiver([post_save, post_delete], sender=Item)
 @receiver([post_save, post_delete], sender=ItemVersion)
 @receiver([post_save, post_delete], sender=BlueprintEntry)
 def _bank_changed(sender, **kwargs) -> None:
-    try:
-        cache.incr(BANK_GENERATION_KEY)
-    except ValueError:  # not set yet (or evicted): any new value invalidates old pools
-        cache.set(BANK_GENERATION_KEY, bank_generation() + 1, timeout=None)
+    # After commit: bumped earlier, a start in another process could load the old bank under the
+    # new generation and keep drawing from it.
+    transaction.on_commit(_new_generation)
 
 
 def clear() -> None:

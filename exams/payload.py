@@ -79,6 +79,9 @@ def ui_strings() -> dict[str, str]:
         "timeUp": _("Time is up"),
         "signedOutTitle": _("You are signed out"),
         "signedOut": _("Your session has ended. Sign in again: every answer you gave is kept."),
+        "otherTabTitle": _("This exam is open in another tab"),
+        "otherTab": _("You opened this exam again in another tab or window of this browser. Continue there; "
+                      "the answers from this tab went with it."),
         "loginUrl": reverse("login"), "signIn": _("Sign in again"), "seeResult": _("See your result"),
         "finishSummary": _("You answered %(answered)s of %(total)s items; %(unanswered)s unanswered, %(flagged)s flagged."),
         "cannotFinishOffline": _("%(n)s answers are not on the server yet. Check your connection and try again; nothing is lost."),

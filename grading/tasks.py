@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.utils import timezone
+
+from exams.models import Attempt, AttemptStatus
 
 from .services import attempt_score
 
@@ -9,3 +14,20 @@ from .services import attempt_score
 def score_attempt(attempt_id: int) -> None:
     """Score a submitted attempt's machine-scored part. Idempotent: redelivery is harmless."""
     attempt_score(attempt_id=attempt_id)
+
+
+# Longer than scoring normally takes, so a task already on its way is not queued twice for nothing
+# (twice would be harmless: scoring is idempotent).
+WAITING_TOO_LONG = timedelta(minutes=1)
+
+
+@shared_task(acks_late=True)
+def score_waiting_attempts() -> list[int]:
+    """Queue scoring again for attempts submitted a while ago and still unscored (lost task)."""
+    waiting = list(
+        Attempt.objects.filter(status=AttemptStatus.SUBMITTED, submitted_at__lt=timezone.now() - WAITING_TOO_LONG)
+        .values_list("pk", flat=True)[:500]
+    )
+    for attempt_id in waiting:
+        score_attempt.delay(attempt_id)
+    return waiting

@@ -39,6 +39,9 @@ class AnswerChange:
     # Choice items: the display indexes picked (0 = the first option as shown); others: text.
     value: Any
     flagged: bool = False
+    # When the server received the change: lateness is judged by this, not by when the batch it
+    # waited in was written (at the end-of-exam rush those can be seconds apart).
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -70,13 +73,25 @@ def _attempt_refusal(attempt: Attempt | None, change: AnswerChange, now: datetim
         return _Refused("locked", attempt.lock_reason)
     if attempt.device_id != change.device_id:
         return _Refused("device", _("This attempt is open on another device; answers from this one are not saved."))
-    if now > attempt.answers_close_at():
+    arrived = change.received_at or now
+    if arrived > attempt.answers_close_at():
         return _Refused(
             "late",
             _("Time ran out at %(deadline)s; this answer arrived at %(now)s and was not saved.")
-            % {"deadline": _clock(attempt.deadline), "now": _clock(now)},
+            % {"deadline": _clock(attempt.deadline), "now": _clock(arrived)},
         )
     return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+MAX_SEQ = 2**63 - 1  # a bigint column
 
 
 def stored_value(kind: str, option_order: list[str], value: Any) -> Any:
@@ -93,6 +108,9 @@ def stored_value(kind: str, option_order: list[str], value: Any) -> Any:
         return sorted(option_order[i] for i in value)
     if not isinstance(value, str):
         raise _Refused("invalid", _("This answer must be text."))
+    if "\x00" in value or not _encodable(value):
+        # PostgreSQL refuses NUL and lone surrogates; refused here, they cannot fail a whole batch.
+        raise _Refused("invalid", _("The answer contains characters that cannot be stored."))
     limit = MAX_FILL_IN_LENGTH if kind == ItemKind.FILL_IN else MAX_FREE_TEXT_LENGTH
     if len(value) > limit:
         raise _Refused("invalid", _("The answer is longer than %(limit)d characters.") % {"limit": limit})
@@ -122,7 +140,7 @@ def responses_save(*, changes: list[AnswerChange], now: datetime | None = None) 
                 problem = _attempt_refusal(attempts.get(change.attempt_id), change, now)
                 if problem is not None:
                     raise problem
-                if not isinstance(change.seq, int) or isinstance(change.seq, bool) or change.seq <= 0:
+                if not isinstance(change.seq, int) or isinstance(change.seq, bool) or not 0 < change.seq <= MAX_SEQ:
                     raise _Refused("invalid", _("A change needs a positive sequence number."))
                 slot = forms.get(change.attempt_id, {}).get(change.position)
                 if slot is None:

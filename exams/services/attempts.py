@@ -168,7 +168,9 @@ def attempt_submit(*, attempt_id: int, by: str, actor: AbstractBaseUser | None =
 
         from grading.tasks import score_attempt
 
-        transaction.on_commit(lambda: score_attempt.delay(attempt.pk))
+        # robust: the submission stands even if the broker is down this moment; the periodic
+        # grading.tasks.score_waiting_attempts queues it again.
+        transaction.on_commit(lambda: score_attempt.delay(attempt.pk), robust=True)
         return attempt
 
 

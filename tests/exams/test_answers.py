@@ -168,3 +168,25 @@ def test_one_batch_serves_many_candidates(alice, bob, alice_enrolment, bob_enrol
     assert [r.seq for r in results] == [c.seq for c in changes]
     assert all(r.ok for r in results)
     assert a.responses.count() == 4 and b.responses.count() == 4
+
+
+@pytest.mark.parametrize("text", ["nul \x00 inside", "lone \ud800 surrogate"])
+def test_text_the_database_cannot_store_is_refused_alone(attempt, text):
+    free = position_of(attempt, ItemKind.FREE_TEXT)
+    fill = position_of(attempt, ItemKind.FILL_IN)
+    bad, good = responses_save(changes=[change(attempt, free, 1, text), change(attempt, fill, 2, "fine")])
+    assert (bad.ok, bad.code) == (False, "invalid")
+    assert good.ok and stored(attempt, fill).value == "fine"
+
+
+def test_a_sequence_number_beyond_bigint_is_refused(attempt):
+    [result] = responses_save(changes=[change(attempt, 1, 2**63, None)])
+    assert (result.ok, result.code) == (False, "invalid")
+
+
+def test_lateness_is_judged_by_arrival_not_by_when_the_batch_is_written(attempt, settings):
+    position = position_of(attempt, ItemKind.SINGLE)
+    arrived = attempt.deadline + timedelta(seconds=settings.ANSWER_GRACE_SECONDS - 1)
+    written = attempt.deadline + timedelta(seconds=settings.ANSWER_GRACE_SECONDS + 2)
+    [result] = responses_save(changes=[change(attempt, position, 1, [0], received_at=arrived)], now=written)
+    assert result.ok

@@ -154,14 +154,28 @@ def test_real_exam_never_draws_sample_items(alice, alice_enrolment, exam):
     assert not AttemptItem.objects.filter(attempt=attempt, item_version__item__is_sample=True).exists()
 
 
-def test_the_cached_drawing_pool_follows_bank_changes(alice, bob, alice_enrolment, bob_enrolment, exam):
+def test_the_cached_drawing_pool_follows_bank_changes(alice, bob, alice_enrolment, bob_enrolment, exam,
+                                                     django_capture_on_commit_callbacks):
     from exams.models import Item
     from exams.services import item_update_metadata
 
     first = start(alice, alice_enrolment)
     drawn = set(first.items.values_list("item_version__item_id", flat=True))
-    for item in Item.objects.filter(pk__in=drawn):
-        item_update_metadata(item=item, status=ItemStatus.RETIRED)
+    # The generation changes when the bank change commits (the test's transaction never does).
+    with django_capture_on_commit_callbacks(execute=True):
+        for item in Item.objects.filter(pk__in=drawn):
+            item_update_metadata(item=item, status=ItemStatus.RETIRED)
     # The bank now has fewer live items than the blueprint needs: the cached pool must not hide that.
     with pytest.raises(ExamError, match="cannot be started"):
         start(bob, bob_enrolment)
+
+
+def test_an_uncommitted_bank_change_does_not_reach_other_starts(alice, alice_enrolment, exam):
+    from exams import form_cache
+
+    before = form_cache.bank_generation()
+    from exams.models import Item
+    from exams.services import item_update_metadata
+
+    item_update_metadata(item=Item.objects.first(), status=ItemStatus.RETIRED)
+    assert form_cache.bank_generation() == before, "bumped before commit: another process could cache the old bank"

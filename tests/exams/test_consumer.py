@@ -121,3 +121,29 @@ async def test_submit_from_elsewhere_is_pushed(started, alice):
     message = await asyncio.wait_for(ws.receive_json_from(timeout=5), 6)
     assert message == {"t": "submitted", "by": "candidate"}
     await ws.disconnect()
+
+
+async def test_a_change_the_database_rejects_does_not_fail_the_others_in_its_batch(started, alice, monkeypatch):
+    from exams import batching
+    from exams.services import answers
+
+    real = answers.responses_save
+
+    def fussy(*, changes, now=None):
+        if any(c.value == "poison" for c in changes):
+            raise RuntimeError("the database refused the statement")
+        return real(changes=changes, now=now)
+
+    # Stands in for a database refusing one statement (a failure that cannot be made on purpose here).
+    monkeypatch.setattr(batching, "responses_save", fussy)
+    session = await sync_to_async(session_cookie)(alice)
+    positions = await sync_to_async(lambda: list(
+        AttemptItem.objects.filter(attempt=started, item_version__item__kind__in=[ItemKind.FREE_TEXT, ItemKind.FILL_IN])
+        .values_list("position", flat=True)[:2]))()
+    ws, _, _ = await connect(started.pk, session=session)
+    await ws.receive_json_from(timeout=5)
+    await ws.send_json_to({"t": "save", "changes": [{"pos": positions[0], "seq": 1, "value": "poison"},
+                                                    {"pos": positions[1], "seq": 2, "value": "good"}]})
+    ack = await ws.receive_json_from(timeout=5)
+    assert [(r["seq"], r["ok"], r["code"]) for r in ack["results"]] == [(1, False, "error"), (2, True, "saved")]
+    await ws.disconnect()

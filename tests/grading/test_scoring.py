@@ -87,3 +87,21 @@ def test_wrong_answers_score_zero(alice, alice_enrolment):
 def test_percent_is_rounded_down_never_up_to_a_pass():
     score = AttemptScore(auto_points=Decimal("79.9"), auto_max_points=Decimal(100), awaiting_items=0, scored_at=None)
     assert score.auto_percent() == 79
+
+
+def test_an_attempt_whose_scoring_task_was_lost_is_scored_later(alice, alice_enrolment, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from exams.models import Attempt
+    from grading.tasks import score_waiting_attempts
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # nothing scores it at submission: the task is "lost"
+    attempt = attempt_start(candidate=alice, enrolment_id=alice_enrolment.pk, device_id="a" * 32)
+    attempt_submit(attempt_id=attempt.pk, by="candidate")
+    Attempt.objects.filter(pk=attempt.pk).update(submitted_at=timezone.now() - timedelta(minutes=5))
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the periodic job's tasks run here, in-process
+    assert score_waiting_attempts() == [attempt.pk]
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SCORED and AttemptScore.objects.filter(attempt=attempt).exists()

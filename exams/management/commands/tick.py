@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from exams.tasks import submit_overdue_attempts
+from grading.tasks import score_waiting_attempts
 
 
 class Command(BaseCommand):
@@ -19,6 +20,7 @@ class Command(BaseCommand):
             submitted = submit_overdue_attempts()
             if submitted:
                 self.stdout.write(f"submitted on the clock: {submitted}")
+            score_waiting_attempts()
             if once:
                 return
             time.sleep(every)

@@ -21,13 +21,16 @@ let inflight = new Set();       // sequence numbers sent and not yet acknowledge
 let flushTimer = null;
 let deadlineAsked = false;
 let lastHttpTry = 0;
+let signedOut = false;
+let otherTab = false;
+const MAX_CHANGES_PER_MESSAGE = 200;  // the server's limit per save message
 
 const link = new ServerLink({
   wsPath: data.urls.ws, saveUrl: data.urls.save, csrfToken,
   onMessage: handle,
   onStatus: (isOpen, code) => {
     online = isOpen;
-    if (code === 4401) { showOverlay(S.signedOutTitle, S.signedOut, S.loginUrl, S.signIn); return; }
+    if (code === 4401) { signedOut = true; link.stop(); showStatus(); return; }
     if (code === 4404) { location.reload(); return; }
     inflight.clear();
     if (isOpen) { ping(); flush(0); }
@@ -36,7 +39,8 @@ const link = new ServerLink({
 });
 
 function canAnswer() {
-  return state.status === 'in_progress' && !state.locked && state.thisDevice && clock.now() < deadline;
+  return state.status === 'in_progress' && !state.locked && state.thisDevice && !signedOut && !otherTab
+    && clock.now() < deadline;
 }
 
 function draw() {
@@ -62,22 +66,22 @@ function flush(delay = 50) {
 }
 
 function sendPending() {
-  const changes = store.pending().filter((c) => !inflight.has(c.seq));
-  if (!changes.length) return;
+  const changes = store.pending().filter((c) => !inflight.has(c.seq)).slice(0, MAX_CHANGES_PER_MESSAGE);
+  if (!changes.length || signedOut || otherTab) return;
   if (link.send({ t: 'save', changes })) {
     changes.forEach((c) => inflight.add(c.seq));
     return;
   }
   // No socket: try HTTP every few seconds; if that fails too we are offline and keep everything.
-  if (Date.now() - lastHttpTry < 3000) { flush(3000); return; }
-  lastHttpTry = Date.now();
+  if (performance.now() - lastHttpTry < 3000) { flush(3000); return; }
+  lastHttpTry = performance.now();
   link.post(changes).catch(() => flush(3000));
 }
 
 function handle(message) {
   switch (message.t) {
     case 'state':
-      clock.sample(Date.now(), message.serverNow);  // rough until the first pong
+      clock.sample(performance.now(), message.serverNow);  // rough until the first pong
       deadline = message.deadline; graceMs = message.graceMs;
       $('end-time').textContent = message.deadlineLabel;
       state = { status: message.status, locked: message.locked, lockReason: message.lockReason, thisDevice: message.thisDevice };
@@ -107,7 +111,7 @@ function handle(message) {
   }
 }
 
-function ping() { link.send({ t: 'ping', c: Date.now() }); }
+function ping() { link.send({ t: 'ping', c: performance.now() }); }
 
 function showStatus() {
   const pending = store.pending().length;
@@ -119,7 +123,11 @@ function showStatus() {
   saveState.className = pending === 0 ? 'saved' : 'pending';
   const banner = $('banner');
   const refused = Object.entries(store.refused);
-  if (!state.thisDevice && state.status === 'in_progress' && !state.locked) {
+  if (signedOut) {
+    showOverlay(S.signedOutTitle, S.signedOut, S.loginUrl, S.signIn);
+  } else if (otherTab) {
+    showOverlay(S.otherTabTitle, S.otherTab);
+  } else if (!state.thisDevice && state.status === 'in_progress' && !state.locked) {
     showOverlay(S.movedTitle, state.lockReason || S.moved);
   } else if (state.locked) {
     showOverlay(S.lockedTitle, state.lockReason);
@@ -158,14 +166,16 @@ function tick() {
   const left = deadline - clock.now();
   $('time-left').textContent = formatLeft(left);
   $('clock').classList.toggle('warning', left < 5 * 60 * 1000);
-  if (left <= 0 && state.status === 'in_progress') {
-    if (!$('clock').classList.contains('over')) { $('clock').classList.add('over'); draw(); }
+  const over = left <= 0 && state.status === 'in_progress';
+  if (over !== $('clock').classList.contains('over')) { $('clock').classList.toggle('over', over); draw(); }
+  if (over) {
     $('time-left').textContent = S.timeUp;
     // Once the grace for answers in flight has passed, ask the server to submit.
     if (!deadlineAsked && left <= -graceMs - 500) {
       deadlineAsked = true;
       if (!link.send({ t: 'deadline' })) {
-        fetch(data.urls.state, { credentials: 'same-origin' }).then((r) => r.json()).then(handle.bind(null)).catch(() => {});
+        fetch(data.urls.state, { credentials: 'same-origin' }).then((r) => r.json())
+          .then((body) => handle({ t: 'state', ...body })).catch(() => {});
       }
       setTimeout(() => { deadlineAsked = false; }, 5000);
     }
@@ -192,8 +202,8 @@ $('finish-cancel').addEventListener('click', () => $('finish-dialog').close());
 $('finish-confirm').addEventListener('click', async () => {
   // Every answer must be on the server before finishing; wait for the outbox to empty.
   flush(0);
-  const until = Date.now() + 10000;
-  while (store.pending().length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  const until = performance.now() + 10000;
+  while (store.pending().length && performance.now() < until) await new Promise((r) => setTimeout(r, 200));
   if (store.pending().length) {
     $('finish-error').textContent = S.cannotFinishOffline.replace('%(n)s', store.pending().length);
     return;
@@ -207,6 +217,22 @@ document.addEventListener('keydown', (event) => {
   if (event.key === 'ArrowLeft' && current > 1) { current -= 1; draw(); }
 });
 window.addEventListener('online', () => flush(0));
+
+// One tab per attempt in this browser: the newest takes over, and an older one hands over the
+// changes it has not sent yet and stops, so two tabs never number changes independently.
+const tabs = 'BroadcastChannel' in window ? new BroadcastChannel(`exam-attempt:${data.attempt}`) : null;
+if (tabs) {
+  tabs.onmessage = (event) => {
+    if (event.data?.t === 'opened' && !otherTab) {
+      tabs.postMessage({ t: 'unsent', changes: store.pending() });
+      otherTab = true; link.stop(); draw();
+    } else if (event.data?.t === 'unsent' && !otherTab) {
+      event.data.changes.forEach((change) => store.adopt(change));
+      draw(); flush(0);
+    }
+  };
+  tabs.postMessage({ t: 'opened' });
+}
 
 $('end-time').textContent = data.deadlineLabel;
 draw();

@@ -1,23 +1,24 @@
-// The server owns the clock (R-TAKE-3). The page measures how far this computer's clock is from
-// the server's and shows the time left by the server's clock, whatever the computer says.
+// The server owns the clock (R-TAKE-3). The page keeps the server's time as an offset from the
+// browser's monotonic clock (performance.now), so neither a wrong computer clock nor the computer
+// setting its clock mid-exam changes the time left shown.
 
 export class ServerClock {
   constructor(serverNow) {
-    this.offset = serverNow - Date.now();
+    this.base = serverNow - performance.now();
     this.bestRoundTrip = Infinity;
   }
 
   // A ping answered: the server's time was `server` when half the round trip had passed.
+  // `sentAt` is the performance.now() at which the ping was sent.
   sample(sentAt, server) {
-    const receivedAt = Date.now();
-    const roundTrip = receivedAt - sentAt;
+    const roundTrip = performance.now() - sentAt;
     if (roundTrip <= this.bestRoundTrip || roundTrip < 1000) {
       this.bestRoundTrip = Math.min(this.bestRoundTrip, roundTrip);
-      this.offset = server - (sentAt + roundTrip / 2);
+      this.base = server - (sentAt + roundTrip / 2);
     }
   }
 
-  now() { return Date.now() + this.offset; }
+  now() { return performance.now() + this.base; }
 }
 
 export function formatLeft(ms) {

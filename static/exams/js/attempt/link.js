@@ -20,9 +20,9 @@ export class ServerLink {
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
     const socket = new WebSocket(scheme + location.host + this.wsPath);
     this.socket = socket;
-    socket.onopen = () => { this.open = true; this.failures = 0; this.lastHeard = Date.now(); this.onStatus(true); };
+    socket.onopen = () => { this.open = true; this.failures = 0; this.lastHeard = performance.now(); this.onStatus(true); };
     socket.onmessage = (event) => {
-      this.lastHeard = Date.now();
+      this.lastHeard = performance.now();
       try { this.onMessage(JSON.parse(event.data)); } catch (e) { console.error(e); }
     };
     socket.onclose = (event) => {
@@ -55,7 +55,7 @@ export class ServerLink {
   watch() {
     window.addEventListener('offline', () => this.drop());
     setInterval(() => {
-      if (this.open && Date.now() - this.lastHeard > SILENCE_MS) this.drop();
+      if (this.open && performance.now() - this.lastHeard > SILENCE_MS) this.drop();
     }, 2000);
   }
 
@@ -72,6 +72,11 @@ export class ServerLink {
       headers: { 'Content-Type': 'application/json', 'X-CSRFToken': this.csrfToken },
       body: JSON.stringify({ changes }),
     });
+    if (response.redirected || !(response.headers.get('content-type') || '').includes('json')) {
+      // Sent to the login page: the session is over, not the network.
+      this.onStatus(false, 4401);
+      throw new Error('signed out');
+    }
     if (!response.ok) throw new Error(`save failed: ${response.status}`);
     const body = await response.json();
     this.onMessage({ t: 'ack', results: body.results });

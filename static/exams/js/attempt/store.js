@@ -40,6 +40,15 @@ export class AnswerStore {
 
   pending() { return Object.values(this.outbox); }
 
+  // A change another tab of this browser made and had not sent when this tab took over.
+  adopt(change) {
+    if (this.get(change.pos).seq >= change.seq) return;
+    this.answers[change.pos] = { value: change.value, flagged: change.flagged, seq: change.seq };
+    this.outbox[change.pos] = change;
+    this.seq = Math.max(this.seq, change.seq);
+    this.persist();
+  }
+
   acknowledge(result) {
     for (const [pos, change] of Object.entries(this.outbox)) {
       if (change.seq !== result.seq) continue;
