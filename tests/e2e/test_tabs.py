@@ -25,7 +25,7 @@ def test_a_second_tab_takes_over_and_the_first_stops(live_server_proc, new_conte
     second.wait_for_selector("#grid .cell")
     first.wait_for_selector("#overlay:not([hidden])")
     assert "another tab" in first.inner_text("#overlay")
-    assert first.locator("#answer input").first.is_disabled() or first.locator("#answer textarea").first.is_disabled()
+    assert first.locator("#answer input, #answer textarea").first.is_disabled(), "the older tab takes no more answers"
 
     second.wait_for_function("document.querySelector('[data-testid=connection]').textContent === 'Online'")
     second.click("#next")
