@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 MAX_CHANGES_PER_MESSAGE = 200
+REFUSAL_CLOSE_DELAY = 0.2  # seconds
 
 
 class AttemptConsumer(AsyncJsonWebsocketConsumer):
@@ -104,8 +106,12 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
     # --- helpers ----------------------------------------------------------------------------------
     async def _refuse(self, code: int) -> None:
         # Accept first: a close before accept reaches the browser as a refused handshake (1006),
-        # and the page could not tell "signed out" or "not yours" from a network failure.
+        # and the page could not tell "signed out" or "not yours" from a network failure. The reason
+        # also goes as a message, and the close waits a moment: a close sent right behind the
+        # accept was now and then lost in Daphne's handshake (1006 again).
         await self.accept()
+        await self.send_json({"t": "refused", "code": code})
+        await asyncio.sleep(REFUSAL_CLOSE_DELAY)
         await self.close(code=code)
 
     async def _send_state(self, attempt: Attempt) -> None:

@@ -66,8 +66,10 @@ async def test_owner_connects_saves_and_gets_acks(started, alice):
 
 async def closed_with(communicator) -> int:
     """Return the close code the consumer sent right after accepting (so the page learns why)."""
+    refusal = await communicator.receive_json_from(timeout=5)
     message = await communicator.receive_output(timeout=5)
     assert message["type"] == "websocket.close", message
+    assert refusal == {"t": "refused", "code": message["code"]}
     return message["code"]
 
 

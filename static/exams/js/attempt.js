@@ -88,6 +88,10 @@ function handle(message) {
       if (state.status !== 'in_progress') return finished();
       draw();
       break;
+    case 'refused':  // the socket is closed right after with the same code
+      if (message.code === 4401) { signedOut = true; link.stop(); showStatus(); }
+      if (message.code === 4404) { link.stop(); location.reload(); }
+      break;
     case 'pong':
       clock.sample(message.c, message.s);
       break;
