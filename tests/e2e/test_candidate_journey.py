@@ -617,7 +617,7 @@ def test_another_candidate_gets_404_for_the_attempt_its_data_and_its_pictures(
     assert save.status == 404
     assert page.request.post(f"{base}/finish/", headers=headers).status == 404
     socket = open_socket(page, f"/ws/attempt/{attempt.pk}/")
-    assert socket["code"] is not None and socket["messages"] == 0, socket  # shut at once, told nothing
+    assert socket["code"] == 4404 and socket["messages"] == 1, socket  # shut at once, told only the refusal
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.IN_PROGRESS and attempt.locked_at is None
     assert not Response.objects.filter(attempt=attempt).exists()
