@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import random
 import time
@@ -25,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
-from client import summary
+from client import count_error, summary
 from psycopg.types.json import Jsonb
 
 POOL_MAX = 50
@@ -64,6 +65,15 @@ class Pool:
                 waiter.set_result(connection)
                 return
         self.idle.append(connection)
+
+    @contextlib.asynccontextmanager
+    async def connection(self):
+        """Lend a connection for the block; it goes back to the pool however the block ends."""
+        connection = await self.get()
+        try:
+            yield connection
+        finally:
+            self.put(connection)
 
     async def close(self) -> None:
         for connection in self.all:
@@ -109,9 +119,8 @@ async def bound_starts(args) -> dict:
     async def start(enrolment: dict, form: list[tuple]) -> None:
         async with semaphore:
             began = time.perf_counter()
-            connection = await pool.get()
             try:
-                async with connection.transaction():
+                async with pool.connection() as connection, connection.transaction():
                     device = f"{random.getrandbits(128):032x}"
                     cursor = await connection.execute(
                         attempt_sql, (enrolment["candidate"], args.exam, enrolment["enrolment"], random.getrandbits(62), device))
@@ -123,10 +132,8 @@ async def bound_starts(args) -> dict:
                     await connection.execute(event_sql, (attempt_id, enrolment["candidate"],
                                                          Jsonb({"device": device[:8], "items": len(form)})))
             except psycopg.Error as exc:
-                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                count_error(errors, exc)
                 return
-            finally:
-                pool.put(connection)
             latencies.append(time.perf_counter() - began)
             attempts.append(attempt_id)
 
@@ -168,15 +175,13 @@ async def bound_saves(args) -> dict:
         while time.perf_counter() < deadline:
             seq += 1
             began = time.perf_counter()
-            connection = await pool.get()
             try:
-                await connection.execute(upsert, (rng.choice(slots[attempt_id]), attempt_id,
-                                                  Jsonb([rng.choice("ABCDE")]), False, seq))
+                async with pool.connection() as connection:
+                    await connection.execute(upsert, (rng.choice(slots[attempt_id]), attempt_id,
+                                                      Jsonb([rng.choice("ABCDE")]), False, seq))
             except psycopg.Error as exc:
-                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                count_error(errors, exc)
                 return
-            finally:
-                pool.put(connection)
             latencies.append(time.perf_counter() - began)
 
     try:

@@ -62,6 +62,11 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[index]
 
 
+def count_error(errors: dict[str, int], exc: BaseException) -> None:
+    """Count a failed request under its exception's name."""
+    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+
+
 def summary(latencies: list[float], seconds: float, errors: dict[str, int]) -> dict:
     ordered = sorted(latencies)
     return {
@@ -175,7 +180,7 @@ async def cmd_storm(args) -> None:
                         ok = response.status == 200 and final is not None and 'id="attempt-data"' in body
                         status = response.status
                 except (TimeoutError, aiohttp.ClientError) as exc:
-                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    count_error(errors, exc)
                     return
                 finished = time.perf_counter()
             if not ok:

@@ -7,6 +7,7 @@ rule statement by statement. Either way a stored answer is only replaced by a ne
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,13 +88,8 @@ def _write_portable(changes: list[AcceptedChange], now: datetime) -> None:
             [(seq, attempt_id, seq) for attempt_id, seq in highest.items()],
         )
     AnswerLog.objects.bulk_create(
-        AnswerLog(attempt_id=c.attempt_id, position=c.position, seq=c.seq, value=_decoded(c.value_json),
+        AnswerLog(attempt_id=c.attempt_id, position=c.position, seq=c.seq, value=json.loads(c.value_json),
                   flagged=c.flagged, received_at=now)
         for c in changes
     )
 
-
-def _decoded(value_json: str):
-    import json
-
-    return json.loads(value_json)
