@@ -1,5 +1,6 @@
 from __future__ import annotations
 
 from exams.routing import websocket_urlpatterns as exam_ws
+from proctoring.routing import websocket_urlpatterns as proctoring_ws
 
-websocket_urlpatterns = [*exam_ws]
+websocket_urlpatterns = [*exam_ws, *proctoring_ws]

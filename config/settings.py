@@ -165,7 +165,19 @@ CELERY_BEAT_SCHEDULE = {
     "submit-overdue-attempts": {"task": "exams.tasks.submit_overdue_attempts", "schedule": 10.0},
     # Scores whose task was lost (broker down at submission) are queued again.
     "score-waiting-attempts": {"task": "grading.tasks.score_waiting_attempts", "schedule": 60.0},
+    # Whoever has not started when entry closes is absent (R-SCHED-3).
+    "mark-absentees": {"task": "proctoring.tasks.mark_absentees", "schedule": 60.0},
+    # Stills and recordings past their exam's retention period are deleted (R-PROC-6).
+    "delete-expired-evidence": {"task": "proctoring.tasks.delete_expired_evidence", "schedule": 3600.0},
 }
+
+# --- Live proctoring (proctoring/) -------------------------------------------------------------
+# Seconds between the evidence stills the media process keeps of each camera and screen.
+PROCTORING_STILL_SECONDS = env_int("PROCTORING_STILL_SECONDS", 5)
+# Called by the media process for every still and recording it writes: they become rows.
+PROCTORING_EVIDENCE_HOOK = "proctoring.services.evidence_hook"
+# A candidate's socket gone this long mid-attempt is a "connection lost" incident.
+PROCTORING_OFFLINE_GRACE_SECONDS = env_int("PROCTORING_OFFLINE_GRACE_SECONDS", 5)
 
 # --- Sessions, auth, security ----------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

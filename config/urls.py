@@ -12,5 +12,6 @@ urlpatterns = [
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("proctoring/", include("proctoring.urls")),
     path("", include("exams.urls")),
 ]

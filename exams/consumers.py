@@ -97,6 +97,17 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._send_state(attempt)
 
+    async def attempt_started(self, event: dict) -> None:
+        pass  # for the proctors' room; the page that started it already knows
+
+    async def attempt_state(self, event: dict) -> None:
+        """A proctor paused, resumed or extended the attempt: the page gets the new clock."""
+        attempt = await database_sync_to_async(Attempt.objects.get)(pk=self.attempt_id)
+        await self._send_state(attempt)
+
+    async def attempt_ended(self, event: dict) -> None:
+        await self.send_json({"t": "ended", "reason": event["reason"]})
+
     async def attempt_submitted(self, event: dict) -> None:
         await self.send_json({"t": "submitted", "by": event["by"]})
 

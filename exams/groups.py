@@ -7,6 +7,12 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.dispatch import Signal
+
+# Sent (after commit) whenever an attempt's state changes, with `attempt_id` and the `message`
+# pushed to its pages: the proctoring app listens to show it to the room's proctors, so the exam
+# delivery code needs to know nothing of proctoring.
+attempt_changed = Signal()
 
 
 def attempt_group(attempt_id: int) -> str:
@@ -24,5 +30,6 @@ def push_to_attempt_after_commit(attempt_id: int, message: dict[str, Any]) -> No
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(attempt_group(attempt_id), message)
+        attempt_changed.send(sender=None, attempt_id=attempt_id, message=message)
 
     transaction.on_commit(send)

@@ -60,6 +60,10 @@ def clock_payload(attempt: Attempt, now: datetime) -> dict[str, Any]:
         "lastSeq": attempt.last_seq,
         "locked": attempt.is_locked,
         "lockReason": attempt.lock_reason,
+        # While paused the page shows the time left frozen at the pause (R-TAKE-7).
+        "pausedAt": int(attempt.paused_at.timestamp() * 1000) if attempt.paused_at else None,
+        "pauseReason": attempt.pause_reason,
+        "endReason": attempt.end_reason,
     }
 
 

@@ -43,7 +43,7 @@ def _submit_if_overdue(attempt: Attempt) -> Attempt:
 def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     enrolments = list(
-        request.user.enrolments.select_related("sitting__exam", "sitting__practice_exam", "room").order_by("sitting__starts_at")
+        request.user.enrolments.select_related("sitting__exam", "sitting__practice_exam", "room", "checkin").order_by("sitting__starts_at")
     )
     attempts = {a.enrolment_id: a for a in Attempt.objects.filter(candidate=request.user, is_practice=False).select_related("score")}
     practice_attempts = list(
@@ -51,7 +51,8 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     rows = [{"enrolment": e, "attempt": attempts.get(e.pk), "practice_open": bool(e.sitting.practice_exam and now < e.sitting.starts_at),
              "can_start": e.sitting.can_start(now), "entry_open": e.sitting.is_entry_open(now),
-             "missed": now > e.sitting.entry_closes_at and e.pk not in attempts} for e in enrolments]
+             "missed": now > e.sitting.entry_closes_at and e.pk not in attempts,
+             "absent": getattr(getattr(e, "checkin", None), "status", "") == "absent"} for e in enrolments]
     return render(request, "exams/home.html", {"rows": rows, "practice_attempts": practice_attempts, "now": now})
 
 
@@ -74,9 +75,12 @@ def confirm_identity(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 def attempt_start(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _get_enrolment_for_candidate(request, enrolment_id)
     try:
-        attempt = services.attempt_start(candidate=request.user, enrolment_id=enrolment.pk, device_id=request.device_id)
+        attempt = services.attempt_start(candidate=request.user, enrolment_id=enrolment.pk, device_id=request.device_id,
+                                         start_code=request.POST.get("start_code", ""))
     except ExamError as exc:
         messages.error(request, exc.message)
+        if enrolment.sitting.proctored and enrolment.sitting.is_entry_open(timezone.now()):
+            return redirect("proctoring:waiting_room", enrolment.pk)
         return redirect("exams:home")
     return redirect("exams:attempt", attempt.pk)
 

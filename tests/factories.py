@@ -79,9 +79,11 @@ def make_exam(topics: list[Topic], *, per_topic: int, duration_minutes: int = 10
 
 
 def make_sitting(exam: Exam, *, starts_in: timedelta = timedelta(minutes=-1), practice_exam: Exam | None = None,
-                 late_entry_minutes: int = 60) -> Sitting:
+                 late_entry_minutes: int = 60, proctored: bool = False, start_code_required: bool = False) -> Sitting:
+    """Return a sitting; unproctored unless asked, so delivery tests need no check-in first."""
     return Sitting.objects.create(exam=exam, practice_exam=practice_exam, name="Spring sitting",
-                                  starts_at=timezone.now() + starts_in, late_entry_minutes=late_entry_minutes)
+                                  starts_at=timezone.now() + starts_in, late_entry_minutes=late_entry_minutes,
+                                  proctored=proctored, start_code_required=start_code_required)
 
 
 def enrol(sitting: Sitting, room: Room, candidate, *, confirmed: bool = True, n: int = 1) -> Enrolment:

@@ -17,15 +17,18 @@ class AttemptStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     SUBMITTED = "submitted", _("Submitted")
     SCORED = "scored", _("Auto-scored")
+    DISQUALIFIED = "disqualified", _("Ended by the proctor: disqualified")
 
     @classmethod
     def allowed_transitions(cls) -> dict[str, frozenset[str]]:
         """Return, for each status, the statuses it may move to. The one place this is written."""
         return {
-            cls.IN_PROGRESS: frozenset({cls.SUBMITTED}),
+            cls.IN_PROGRESS: frozenset({cls.SUBMITTED, cls.DISQUALIFIED}),
             cls.SUBMITTED: frozenset({cls.SCORED}),
             # Re-scoring (a key correction) keeps an attempt scored.
             cls.SCORED: frozenset({cls.SCORED}),
+            # Final for the system; only the committee, deciding a complaint, may undo it.
+            cls.DISQUALIFIED: frozenset(),
         }
 
     @classmethod
@@ -57,6 +60,12 @@ class Attempt(models.Model):
     pending_device_id = models.CharField(max_length=64, blank=True)
     # The highest change sequence number the server has stored for this attempt.
     last_seq = models.BigIntegerField(default=0)
+    # A pause for a technical failure stops the clock (R-TAKE-7); on resume the deadline moves on
+    # by the pause's length.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=300, blank=True)
+    # Why the proctor ended the attempt (status disqualified).
+    end_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -83,17 +92,37 @@ class Attempt(models.Model):
     def is_locked(self) -> bool:
         return self.locked_at is not None
 
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+    def clock_now(self, now: datetime) -> datetime:
+        """Return the moment the attempt's clock shows: it stands still from the pause on."""
+        return min(self.paused_at, now) if self.paused_at is not None else now
+
     def time_left(self, now: datetime) -> timedelta:
         """Return how long the candidate still has; zero once the deadline has passed."""
-        return max(self.deadline - now, timedelta(0))
+        return max(self.deadline - self.clock_now(now), timedelta(0))
+
+    def deadline_after_resume(self, now: datetime) -> datetime:
+        """Return the deadline once a pause ends now: moved on by exactly the pause's length."""
+        if self.paused_at is None:
+            return self.deadline
+        return self.deadline + max(now - self.paused_at, timedelta(0))
 
     def answers_close_at(self) -> datetime:
         """Return the last moment a save is accepted: the deadline plus the in-flight grace."""
         return self.deadline + timedelta(seconds=settings.ANSWER_GRACE_SECONDS)
 
+    def pause_grace_ends_at(self) -> datetime | None:
+        """Return until when a save sent just before the pause is still taken, or None if running."""
+        if self.paused_at is None:
+            return None
+        return self.paused_at + timedelta(seconds=settings.ANSWER_GRACE_SECONDS)
+
     def is_overdue(self, now: datetime) -> bool:
         """Return whether the server should now submit this attempt on the clock's behalf."""
-        return self.is_in_progress and now > self.answers_close_at()
+        return self.is_in_progress and not self.is_paused and now > self.answers_close_at()
 
 
 class AttemptItem(models.Model):
@@ -147,6 +176,10 @@ class AttemptEvent(models.Model):
         SUBMITTED = "submitted", _("Submitted")
         SCORED = "scored", _("Auto-scored")
         SAVE_REFUSED = "save_refused", _("Answer refused")
+        PAUSED = "paused", _("Paused")
+        RESUMED = "resumed", _("Resumed")
+        EXTENDED = "extended", _("Time extended")
+        DISQUALIFIED = "disqualified", _("Ended by the proctor: disqualified")
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

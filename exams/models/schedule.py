@@ -21,6 +21,9 @@ class Exam(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(default=100)
     points = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("100"))
     pass_percent = models.PositiveSmallIntegerField(default=80)
+    evidence_retention_days = models.PositiveSmallIntegerField(
+        default=90, help_text=_("Days proctoring stills and recordings are kept after they were taken (R-PROC-6)")
+    )
 
     class Meta:
         ordering = ["code"]
@@ -76,6 +79,12 @@ class Sitting(models.Model):
     late_entry_minutes = models.PositiveSmallIntegerField(
         default=15, help_text=_("Minutes after the start a candidate may still begin; then absent")
     )
+    proctored = models.BooleanField(
+        default=True, help_text=_("Candidates check in with a proctor, who admits them and starts the room")
+    )
+    start_code_required = models.BooleanField(
+        default=False, help_text=_("Candidates type the code their proctor gives when the room starts")
+    )
 
     class Meta:
         ordering = ["-starts_at"]
@@ -105,6 +114,8 @@ class Room(models.Model):
     name = models.CharField(max_length=100)
     seats = models.PositiveSmallIntegerField(default=30)
     proctors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="proctored_rooms")
+    # Watch the room live like its proctors, but act on nothing.
+    observers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="observed_rooms")
 
     class Meta:
         ordering = ["sitting", "name"]

@@ -20,11 +20,12 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from ..form_cache import form_rules
-from ..models import Attempt, AttemptEvent, ItemKind
+from ..models import Attempt, AttemptEvent, AttemptStatus, ItemKind
 from .answer_writes import AcceptedChange, write_accepted
 
 # The columns the rules below read; the rest of the row is not loaded on this hot path.
-ATTEMPT_FIELDS = ("candidate_id", "status", "submitted_at", "locked_at", "lock_reason", "device_id", "deadline")
+ATTEMPT_FIELDS = ("candidate_id", "status", "submitted_at", "locked_at", "lock_reason", "device_id", "deadline",
+                  "paused_at", "pause_reason", "end_reason")
 MAX_FILL_IN_LENGTH = 500
 MAX_FREE_TEXT_LENGTH = 20_000
 
@@ -64,6 +65,8 @@ def _clock(moment: datetime) -> str:
 def _attempt_refusal(attempt: Attempt | None, change: AnswerChange, now: datetime) -> _Refused | None:
     if attempt is None or attempt.candidate_id != change.candidate_id:
         return _Refused("not_found", _("No such attempt."))
+    if attempt.status == AttemptStatus.DISQUALIFIED:
+        return _Refused("ended", _("The proctor ended this attempt: %(reason)s") % {"reason": attempt.end_reason})
     if not attempt.is_in_progress:
         return _Refused(
             "submitted",
@@ -74,6 +77,9 @@ def _attempt_refusal(attempt: Attempt | None, change: AnswerChange, now: datetim
     if attempt.device_id != change.device_id:
         return _Refused("device", _("This attempt is open on another device; answers from this one are not saved."))
     arrived = change.received_at or now
+    if attempt.is_paused and arrived > attempt.pause_grace_ends_at():
+        # Not refused for good: the page keeps the answer and sends it again after the resume.
+        return _Refused("paused", _("The exam is paused: %(reason)s") % {"reason": attempt.pause_reason})
     if arrived > attempt.answers_close_at():
         return _Refused(
             "late",

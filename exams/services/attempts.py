@@ -39,11 +39,17 @@ def _create_attempt(*, candidate, exam: Exam, enrolment: Enrolment | None, devic
     )
     write_form(attempt_id=attempt.pk, drawn=drawn, points=exam.points_per_item())
     _event(attempt, AttemptEvent.Kind.STARTED, now, actor=candidate, device=device_id[:8], items=len(drawn))
+    push_to_attempt_after_commit(attempt.pk, {"type": "attempt.started"})
     return attempt
 
 
-def attempt_start(*, candidate: AbstractBaseUser, enrolment_id: int, device_id: str, now: datetime | None = None) -> Attempt:
-    """Start the candidate's attempt for an enrolment, or return the one already started."""
+def attempt_start(*, candidate: AbstractBaseUser, enrolment_id: int, device_id: str, start_code: str = "",
+                  now: datetime | None = None) -> Attempt:
+    """Start the candidate's attempt for an enrolment, or return the one already started.
+
+    In a proctored sitting the candidate must be admitted and the room started (with its start
+    code, when the sitting asks for one): see proctoring.services.start_refusal.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         # Locking the enrolment serialises two tabs pressing Start together; the unique
@@ -67,6 +73,10 @@ def attempt_start(*, candidate: AbstractBaseUser, enrolment_id: int, device_id: 
                 _("Entry closed at %(time)s; you are recorded as absent.") % {"time": _local_time(sitting.entry_closes_at)},
                 code="late",
             )
+        from proctoring.services import start_refusal
+
+        if (refusal := start_refusal(enrolment, start_code)) is not None:
+            raise refusal
         try:
             with transaction.atomic():
                 return _create_attempt(candidate=candidate, exam=sitting.exam, enrolment=enrolment, device_id=device_id, now=now)
@@ -178,7 +188,8 @@ def attempts_submit_overdue(*, now: datetime | None = None) -> list[int]:
     """Submit every attempt whose time ran out while nobody was looking; return their ids."""
     now = now or timezone.now()
     due = list(
-        Attempt.objects.filter(status=AttemptStatus.IN_PROGRESS, deadline__lt=now).values_list("pk", flat=True)
+        Attempt.objects.filter(status=AttemptStatus.IN_PROGRESS, deadline__lt=now, paused_at__isnull=True)
+        .values_list("pk", flat=True)
     )
     submitted = []
     for attempt_id in due:

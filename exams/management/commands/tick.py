@@ -6,6 +6,9 @@ from django.core.management.base import BaseCommand
 
 from exams.tasks import submit_overdue_attempts
 from grading.tasks import score_waiting_attempts
+from proctoring.tasks import delete_expired_evidence, mark_absentees
+
+EVIDENCE_SWEEP_SECONDS = 3600
 
 
 class Command(BaseCommand):
@@ -16,11 +19,16 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true")
 
     def handle(self, *args, every: float, once: bool, **options):
+        last_sweep = 0.0
         while True:
             submitted = submit_overdue_attempts()
             if submitted:
                 self.stdout.write(f"submitted on the clock: {submitted}")
             score_waiting_attempts()
+            mark_absentees()
+            if time.monotonic() - last_sweep > EVIDENCE_SWEEP_SECONDS or once:
+                delete_expired_evidence()
+                last_sweep = time.monotonic()
             if once:
                 return
             time.sleep(every)

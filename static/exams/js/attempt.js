@@ -99,7 +99,8 @@ function handle(message) {
       for (const result of message.results) { inflight.delete(result.seq); store.acknowledge(result); }
       renderOverview({ total, current, store, onPick: (p) => { current = p; draw(); } });
       showStatus();
-      if (store.pending().some((c) => !inflight.has(c.seq))) flush(message.results.some((r) => r.code === 'error') ? 2000 : 0);
+      // A passing refusal (server error, locked, paused) is tried again later, not at once.
+      if (store.pending().some((c) => !inflight.has(c.seq))) flush(message.results.some((r) => !r.ok) ? 2000 : 0);
       break;
     case 'locked':
       state.locked = true; state.lockReason = message.reason; draw();

@@ -40,6 +40,9 @@ export class AnswerStore {
 
   pending() { return Object.values(this.outbox); }
 
+  // Refusals that pass: the change stays in the outbox and is sent again later.
+  static RETRIED = new Set(['error', 'locked', 'paused']);
+
   // A change another tab of this browser made and had not sent when this tab took over.
   adopt(change) {
     if (this.get(change.pos).seq >= change.seq) return;
@@ -53,7 +56,7 @@ export class AnswerStore {
     for (const [pos, change] of Object.entries(this.outbox)) {
       if (change.seq !== result.seq) continue;
       if (result.ok) delete this.outbox[pos];
-      else if (result.code !== 'error' && result.code !== 'locked') {
+      else if (!AnswerStore.RETRIED.has(result.code)) {
         // Refused for good (time up, submitted, another device): keep the reason, stop sending.
         delete this.outbox[pos];
         this.refused[pos] = result.reason;

@@ -1,0 +1,28 @@
+"""What the room hears from exam delivery: every attempt change reaches the proctors' tiles."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+
+from exams.groups import attempt_changed
+from exams.models import Attempt
+
+from .models import IncidentKind
+from .services._common import push_tile_after_commit
+from .services.incidents import system_incident_close, system_incident_open
+
+
+@receiver(attempt_changed)
+def show_attempt_change_to_room(sender, attempt_id: int, message: dict, **kwargs) -> None:
+    attempt = Attempt.objects.select_related("enrolment").filter(pk=attempt_id, is_practice=False).first()
+    if attempt is None or attempt.enrolment is None:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        if message.get("type") == "attempt.locked":
+            system_incident_open(enrolment=attempt.enrolment, kind=IncidentKind.SECOND_DEVICE, now=now, note=message.get("reason", ""))
+        elif message.get("type") == "attempt.unlocked":
+            system_incident_close(enrolment=attempt.enrolment, kind=IncidentKind.SECOND_DEVICE, now=now)
+        push_tile_after_commit(attempt.enrolment.room_id, attempt.enrolment_id)

@@ -1,0 +1,112 @@
+"""Reads of the live room, shared by the room page, its socket and the services' pushes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.formats import time_format
+
+from exams.models import Attempt, Enrolment, Room
+
+from .models import CheckIn, Incident, Message, RoomSession
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment else None
+
+
+def attempt_summary(attempt: Attempt | None) -> dict[str, Any] | None:
+    if attempt is None:
+        return None
+    return {
+        "id": attempt.pk, "status": attempt.status, "deadline": _ms(attempt.deadline),
+        "deadlineLabel": time_format(timezone.localtime(attempt.deadline), "H:i"),
+        "pausedAt": _ms(attempt.paused_at), "pauseReason": attempt.pause_reason,
+        "locked": attempt.is_locked, "lockReason": attempt.lock_reason, "endReason": attempt.end_reason,
+    }
+
+
+def _tile(enrolment: Enrolment, checkin: CheckIn | None, attempt: Attempt | None, open_kinds: list[str], unread: int) -> dict[str, Any]:
+    user = enrolment.candidate
+    return {
+        "enrolment": enrolment.pk,
+        "name": user.get_full_name() or user.get_username(),
+        "seat": enrolment.seat, "ticket": enrolment.ticket_number,
+        "checkin": checkin.status if checkin else "not_arrived",
+        "checkinReason": checkin.reason if checkin else "",
+        "online": bool(checkin and checkin.is_online),
+        "signals": checkin.signals if checkin else {},
+        "attempt": attempt_summary(attempt),
+        "openIncidents": sorted(open_kinds),
+        "unread": unread,
+    }
+
+
+def room_tiles(room: Room) -> list[dict[str, Any]]:
+    """Return one tile per candidate of the room, in seat order, in a fixed number of queries."""
+    enrolments = list(Enrolment.objects.filter(room=room).select_related("candidate").order_by("seat", "pk"))
+    ids = [e.pk for e in enrolments]
+    checkins = {c.enrolment_id: c for c in CheckIn.objects.filter(enrolment_id__in=ids)}
+    attempts = {a.enrolment_id: a for a in Attempt.objects.filter(enrolment_id__in=ids, is_practice=False)}
+    open_kinds: dict[int, list[str]] = {}
+    for enrolment_id, kind in Incident.objects.filter(enrolment_id__in=ids, by_system=True, ended_at__isnull=True).values_list("enrolment_id", "kind"):
+        open_kinds.setdefault(enrolment_id, []).append(kind)
+    unread = dict(
+        Message.objects.filter(enrolment_id__in=ids, from_proctor=False, read_at__isnull=True)
+        .values_list("enrolment_id").annotate(n=Count("pk")).values_list("enrolment_id", "n")
+    )
+    return [_tile(e, checkins.get(e.pk), attempts.get(e.pk), open_kinds.get(e.pk, []), unread.get(e.pk, 0)) for e in enrolments]
+
+
+def candidate_tile(enrolment_id: int) -> dict[str, Any]:
+    enrolment = Enrolment.objects.select_related("candidate").get(pk=enrolment_id)
+    checkin = CheckIn.objects.filter(enrolment=enrolment).first()
+    attempt = Attempt.objects.filter(enrolment=enrolment, is_practice=False).first()
+    open_kinds = list(Incident.objects.filter(enrolment=enrolment, by_system=True, ended_at__isnull=True).values_list("kind", flat=True))
+    unread = Message.objects.filter(enrolment=enrolment, from_proctor=False, read_at__isnull=True).count()
+    return _tile(enrolment, checkin, attempt, open_kinds, unread)
+
+
+def incident_payload(incident: Incident) -> dict[str, Any]:
+    return {
+        "id": incident.pk, "enrolment": incident.enrolment_id, "kind": incident.kind,
+        "label": str(incident.get_kind_display()), "bySystem": incident.by_system,
+        "at": _ms(incident.at), "atLabel": time_format(timezone.localtime(incident.at), "H:i:s"),
+        "endedAt": _ms(incident.ended_at), "note": incident.note,
+        "by": incident.raised_by.get_username() if incident.raised_by_id else "",
+        "still": incident.still_id, "screenStill": incident.screen_still_id,
+    }
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk, "enrolment": message.enrolment_id, "fromProctor": message.from_proctor,
+        "text": message.text, "at": _ms(message.at), "atLabel": time_format(timezone.localtime(message.at), "H:i"),
+        "read": message.read_at is not None,
+    }
+
+
+def room_session_payload(session: RoomSession) -> dict[str, Any]:
+    return {"stage": session.stage, "label": str(session.get_stage_display()), "startCode": session.start_code,
+            "startedAt": _ms(session.started_at)}
+
+
+def room_incidents(room: Room, limit: int = 200) -> list[dict[str, Any]]:
+    incidents = Incident.objects.filter(enrolment__room=room).select_related("raised_by")[:limit]
+    return [incident_payload(i) for i in incidents]
+
+
+def room_messages(room: Room, limit: int = 500) -> list[dict[str, Any]]:
+    messages = Message.objects.filter(enrolment__room=room).order_by("-at", "-id")[:limit]
+    return [message_payload(m) for m in reversed(list(messages))]
+
+
+def candidate_messages(enrolment_id: int) -> list[dict[str, Any]]:
+    return [message_payload(m) for m in Message.objects.filter(enrolment_id=enrolment_id)]
+
+
+def open_incident_kinds(enrolment_id: int) -> set[str]:
+    return set(Incident.objects.filter(Q(enrolment_id=enrolment_id), by_system=True, ended_at__isnull=True).values_list("kind", flat=True))

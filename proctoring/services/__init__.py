@@ -1,0 +1,38 @@
+"""Every write of the live room. Views, consumers, tasks and commands all call these."""
+
+from .actions import (
+    attempt_disqualify,
+    attempt_extend,
+    attempt_hand_over_by_proctor,
+    attempt_pause,
+    attempt_resume,
+)
+from .checkin import (
+    absentees_mark,
+    checkin_admit,
+    checkin_arrive,
+    checkin_refuse,
+    room_advance,
+    room_session_for,
+    start_refusal,
+)
+from .evidence import evidence_delete_expired, evidence_hook, evidence_open
+from .incidents import (
+    candidate_offline,
+    candidate_online,
+    clean_signals,
+    connection_lost_check,
+    incident_record,
+    signals_report,
+    system_incident_open,
+)
+from .messages import message_send, messages_mark_read
+from .system_check import system_check_record
+
+__all__ = [
+    "absentees_mark", "attempt_disqualify", "attempt_extend", "attempt_hand_over_by_proctor", "attempt_pause",
+    "attempt_resume", "candidate_offline", "candidate_online", "checkin_admit", "checkin_arrive", "checkin_refuse",
+    "clean_signals", "connection_lost_check", "evidence_delete_expired", "evidence_hook", "evidence_open",
+    "incident_record", "message_send", "messages_mark_read", "room_advance", "room_session_for", "signals_report",
+    "start_refusal", "system_check_record", "system_incident_open",
+]

@@ -1,0 +1,50 @@
+"""The system check before the day and at entry (R-TAKE-1): recorded as the page measured it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from exams.models import Enrolment
+
+from ..models import SystemCheck
+
+REQUIRED_UPLOAD_MBPS = 4.0
+
+
+def system_check_problems(*, is_chrome: bool, is_phone: bool, camera: bool, microphone: bool, screen: bool,
+                          upload_mbps: float | None) -> tuple[list[str], bool]:
+    """Return the problems found, as codes in the order to fix them, and whether the check passed.
+
+    A browser other than Chrome is warned about (002:1.6.8), not refused; everything else must work.
+    """
+    problems = []
+    if is_phone:
+        problems.append("phone")
+    if not camera:
+        problems.append("camera")
+    if not microphone:
+        problems.append("microphone")
+    if not screen:
+        problems.append("screen")
+    if upload_mbps is None or upload_mbps < REQUIRED_UPLOAD_MBPS:
+        problems.append("upload")
+    passed = not problems
+    if not is_chrome:
+        problems.append("not_chrome")
+    return problems, passed
+
+
+def system_check_record(*, candidate: AbstractBaseUser, enrolment_id: int | None, user_agent: str, is_chrome: bool,
+                        is_phone: bool, camera: bool, microphone: bool, screen: bool, upload_mbps: float | None,
+                        now: datetime | None = None) -> SystemCheck:
+    now = now or timezone.now()
+    enrolment = Enrolment.objects.filter(pk=enrolment_id, candidate=candidate).first() if enrolment_id else None
+    problems, passed = system_check_problems(is_chrome=is_chrome, is_phone=is_phone, camera=camera, microphone=microphone,
+                                             screen=screen, upload_mbps=upload_mbps)
+    return SystemCheck.objects.create(
+        candidate=candidate, enrolment=enrolment, at=now, user_agent=user_agent[:400], is_chrome=is_chrome, is_phone=is_phone,
+        camera=camera, microphone=microphone, screen=screen, upload_mbps=upload_mbps, passed=passed, problems=problems,
+    )
