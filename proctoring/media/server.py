@@ -230,8 +230,9 @@ class MediaServer:
             await viewer.close()
         self.viewers.clear()
         for publisher in list(self.publishers.values()):
-            await publisher.close()
-            logger.info("media: publish %s closed (server stopping)", publisher.session)
+            if not publisher.closed:
+                await publisher.close()
+                logger.info("media: publish %s closed (server stopping)", publisher.session)
         recorders = [r for p in self.publishers.values() for r in p.recorders]
         self.publishers.clear()
         self.hubs.clear()
