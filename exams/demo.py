@@ -188,6 +188,8 @@ def load_demo() -> bool:
         room_b = Room.objects.create(sitting=sitting, name="Room B", seats=30)
         room_a.proctors.add(users["proctor_a"])
         room_b.proctors.add(users["proctor_b"])
+        for room in (room_a, room_b):
+            room.observers.add(users["observer"])
         for seat, (username, room) in enumerate((("candidate1", room_a), ("candidate2", room_b)), start=1):
             Enrolment.objects.create(sitting=sitting, room=room, candidate=users[username], seat=f"{seat:02d}",
                                      ticket_number=f"{sitting.pk:02d}-{seat:04d}", grade="Specialist surgeon, second grade")

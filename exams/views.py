@@ -23,7 +23,7 @@ from .selectors import attempt_form
 
 def _get_attempt_for_candidate(request: HttpRequest, attempt_id: int) -> Attempt:
     """Return the attempt if it is the requesting candidate's; anyone else gets 404."""
-    return get_object_or_404(Attempt.objects.select_related("exam"), pk=attempt_id, candidate=request.user)
+    return get_object_or_404(Attempt.objects.select_related("exam", "enrolment__sitting"), pk=attempt_id, candidate=request.user)
 
 
 def _get_enrolment_for_candidate(request: HttpRequest, enrolment_id: int) -> Enrolment:
@@ -53,7 +53,11 @@ def home(request: HttpRequest) -> HttpResponse:
              "can_start": e.sitting.can_start(now), "entry_open": e.sitting.is_entry_open(now),
              "missed": now > e.sitting.entry_closes_at and e.pk not in attempts,
              "absent": getattr(getattr(e, "checkin", None), "status", "") == "absent"} for e in enrolments]
-    return render(request, "exams/home.html", {"rows": rows, "practice_attempts": practice_attempts, "now": now})
+    from proctoring.access import rooms_visible_to
+
+    watched_rooms = rooms_visible_to(request.user).select_related("sitting__exam").order_by("-sitting__starts_at")[:20]
+    return render(request, "exams/home.html", {"rows": rows, "practice_attempts": practice_attempts, "now": now,
+                                               "watched_rooms": watched_rooms})
 
 
 @login_required
@@ -107,7 +111,18 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = services.attempt_open_on_device(attempt_id=attempt.pk, device_id=request.device_id)
     payload = attempt_payload(attempt, attempt_form(attempt), timezone.now())
     payload["thisDevice"] = attempt.device_id == request.device_id
-    return render(request, "exams/attempt.html", {"attempt": attempt, "payload": payload})
+    proctoring = _proctoring_payload(attempt)
+    return render(request, "exams/attempt.html", {"attempt": attempt, "payload": payload, "proctoring": proctoring})
+
+
+def _proctoring_payload(attempt: Attempt) -> dict | None:
+    """What the exam page's proctoring panel needs, for an attempt in a proctored sitting."""
+    if attempt.enrolment_id is None or not attempt.enrolment.sitting.proctored:
+        return None
+    from proctoring.strings import candidate_strings
+
+    return {"enrolment": attempt.enrolment_id, "ws": f"/ws/proctoring/candidate/{attempt.enrolment_id}/",
+            "strings": candidate_strings()}
 
 
 @login_required

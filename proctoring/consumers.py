@@ -22,6 +22,7 @@ from . import services
 from .access import can_act, can_watch
 from .errors import ProctoringError
 from .groups import candidate_group, room_group
+from .media import ensure_in_process
 from .media import interface as media
 from .models import CheckIn
 from .selectors import (
@@ -42,6 +43,12 @@ MAX_SDP_LENGTH = 100_000
 
 
 class _Refusing(AsyncJsonWebsocketConsumer):
+    async def websocket_connect(self, message) -> None:
+        # Embedded mode (in-memory layer): the media server runs inside this process; with Redis
+        # it is `manage.py media_server` and this does nothing.
+        ensure_in_process()
+        await super().websocket_connect(message)
+
     async def refuse(self, code: int) -> None:
         # As in exams.consumers: accept, say why, then close a moment later (a bare close before
         # accept reaches the browser as a network failure).

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
+
+from exams.groups import group_send_from_sync
 
 
 def room_group(room_id: int) -> str:
@@ -30,8 +30,6 @@ def push_after_commit(group: str, message: dict[str, Any] | Callable[[], dict[st
     """
 
     def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group, message() if callable(message) else message)
+        group_send_from_sync(group, message() if callable(message) else message)
 
     transaction.on_commit(send)

@@ -275,6 +275,28 @@ class CeleryWorker(ManagedProcess):
         return replies.get(self.hostname)
 
 
+class MediaServerProcess(ManagedProcess):
+    """`manage.py media_server` (aiortc) on the tests' Redis; ready once it says so in its log."""
+
+    name = "media server"
+
+    def __init__(self, *, env: dict[str, str], log_dir: Path) -> None:
+        super().__init__([str(BIN / "python"), str(BASE_DIR / "manage.py"), "media_server"], env=env,
+                         log_path=log_dir / "media_server.log")
+
+    def start(self, timeout: float = START_TIMEOUT) -> None:
+        self.spawn()
+        deadline = time.monotonic() + timeout
+        while "media server ready" not in self.log_tail(20):
+            if not self.running:
+                self.fail_to_start(f"exited with code {self.process.returncode}")
+            if time.monotonic() > deadline:
+                self.stop()
+                self.fail_to_start("no 'media server ready' line")
+            time.sleep(0.1)
+        self._ready()
+
+
 class Stack:
     """A Daphne server for one test, and the Celery worker it uses in Redis mode.
 
@@ -283,11 +305,13 @@ class Stack:
     from emptying the tables after each test.
     """
 
-    def __init__(self, *, log_dir: Path, worker: CeleryWorker | None) -> None:
+    def __init__(self, *, log_dir: Path, worker: CeleryWorker | None, media: bool = False) -> None:
         if settings.REDIS_URL and worker is None:
             raise ValueError("in Redis mode the server needs a Celery worker: /healthz and scoring wait for one")
         self.worker = worker
         self.server = DaphneServer(env=process_environment(), log_dir=log_dir)
+        # In the embedded mode the media server runs inside Daphne; with Redis it is a process.
+        self.media = MediaServerProcess(env=process_environment(), log_dir=log_dir) if media and settings.REDIS_URL else None
 
     @property
     def url(self) -> str:
@@ -296,7 +320,7 @@ class Stack:
     def logs(self) -> str:
         return "\n".join(
             f"--- {p.name}: {p.log_path} (last {LOG_TAIL_LINES} lines) ---\n{p.log_tail()}"
-            for p in (self.worker, self.server) if p is not None
+            for p in (self.worker, self.server, self.media) if p is not None
         )
 
 
@@ -326,20 +350,25 @@ def running_worker(name: str) -> Iterator[CeleryWorker | None]:
 
 
 @contextlib.contextmanager
-def running_stack(request, *, worker: CeleryWorker | None) -> Iterator[Stack]:
+def running_stack(request, *, worker: CeleryWorker | None, media: bool = False) -> Iterator[Stack]:
     """Yield a Stack, its server started, for the test of `request`; stop it however the test ends.
 
     Use it in a fixture that also requests `transactional_db`, so the fixture (and the server,
     holding database connections) ends before pytest-django empties the database.
     """
-    stack = Stack(log_dir=_fresh_log_dir(request.node.name), worker=worker)
+    stack = Stack(log_dir=_fresh_log_dir(request.node.name), worker=worker, media=media)
     failed_before = request.session.testsfailed
     try:
+        if stack.media is not None:
+            stack.media.start()
         stack.server.start()
         yield stack
     finally:
         with contextlib.suppress(Exception):
             stack.server.stop()
+        if stack.media is not None:
+            with contextlib.suppress(Exception):
+                stack.media.stop(timeout=15)
         # pytest counts a failed setup or call before teardown runs, and prints a failed test's
         # teardown output; this puts the logs right under the failure.
         if request.session.testsfailed > failed_before:

@@ -61,6 +61,13 @@ def live_server_proc(request, transactional_db, celery_worker) -> Iterator[Stack
         yield stack
 
 
+@pytest.fixture
+def live_stack_with_media(request, transactional_db, celery_worker) -> Iterator[Stack]:
+    """Like live_server_proc, plus the media server (its own process in Redis mode)."""
+    with running_stack(request, worker=celery_worker, media=True) as stack:
+        yield stack
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Headless Chromium, shared by a module's tests; each test gets fresh contexts.

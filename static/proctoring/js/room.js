@@ -1,0 +1,370 @@
+// The proctor's live room (R-PROC-2..5): every candidate's camera and screen small in a grid, one
+// candidate large with sound on click, signals and incidents as they happen, and the actions.
+// The room socket brings every change; actions are POSTs whose effect comes back over the socket.
+import { ServerLink } from '../../exams/js/attempt/link.js';
+import { view } from './media/viewer.js';
+
+const data = JSON.parse(document.getElementById('room-data').textContent);
+const S = data.strings;
+const $ = (id) => document.getElementById(id);
+const csrfToken = document.querySelector('input[name=csrfmiddlewaretoken]').value;
+
+const tiles = new Map();        // enrolment id → tile data from the server
+const tileViews = new Map();    // enrolment id → { element, viewer }
+const messages = new Map();     // enrolment id → [message]
+let incidents = [];
+let session = { stage: 'admitting' };
+let canAct = false;
+let focusId = null;
+let focusViewer = null;
+let armedStep = null;
+let viewSeq = 0;
+const answerWaiters = new Map();  // view id → resolve/reject
+
+const link = new ServerLink({
+  wsPath: data.ws, saveUrl: null, csrfToken,
+  onMessage: handle,
+  onStatus: (open, code) => {
+    $('conn').textContent = open ? S.online : S.offline;
+    $('conn').className = `pill ${open ? 'online' : 'offline'}`;
+    if (code === 4401) location.assign('/login/');
+    // The server closed every view of the old socket: view again on the new one.
+    if (open) {
+      tileViews.forEach((entry, id) => { closeViewer(entry); ensureGridView(id); });
+      if (focusId) openFocusMedia(focusId);
+    }
+  },
+});
+
+function handle(message) {
+  switch (message.t) {
+    case 'hello':
+      canAct = message.canAct;
+      document.body.classList.toggle('observer', !canAct);
+      session = message.session;
+      message.tiles.forEach((tile) => tiles.set(tile.enrolment, tile));
+      incidents = message.incidents;
+      messages.clear();
+      message.messages.forEach(addMessage);
+      drawAll();
+      break;
+    case 'tile': tiles.set(message.tile.enrolment, message.tile); drawTile(message.tile); if (focusId === message.tile.enrolment) drawFocus(); break;
+    case 'incident': upsertIncident(message.incident); drawIncidents(); break;
+    case 'message': addMessage(message.message); if (focusId === message.message.enrolment) drawChat(); break;
+    case 'stage': session = message.session; drawStage(); break;
+    case 'media': drawMediaState(message); break;
+    case 'media.answer': case 'media.error': {
+      const waiter = answerWaiters.get(message.viewId);
+      answerWaiters.delete(message.viewId);
+      if (waiter) (message.t === 'media.answer' ? waiter.resolve({ sdp: message.sdp }) : waiter.reject(new Error(message.reason)));
+      break;
+    }
+    case 'stills': loadStills(); break;
+    default: break;
+  }
+}
+
+function addMessage(message) {
+  const list = messages.get(message.enrolment) || [];
+  if (!list.some((m) => m.id === message.id)) list.push(message);
+  messages.set(message.enrolment, list);
+}
+
+function upsertIncident(incident) {
+  const index = incidents.findIndex((i) => i.id === incident.id);
+  if (index >= 0) incidents[index] = incident; else incidents.unshift(incident);
+}
+
+// --- media ---------------------------------------------------------------------------------------
+function signal({ sdp, session: candidate, quality, viewId }) {
+  return new Promise((resolve, reject) => {
+    answerWaiters.set(viewId, { resolve, reject });
+    if (!link.send({ t: 'view', session: candidate, quality, sdp, viewId })) {
+      answerWaiters.delete(viewId);
+      reject(new Error('offline'));
+    }
+  });
+}
+
+async function openView(enrolment, quality, onTrack) {
+  const viewId = `${quality}-${enrolment}-${++viewSeq}`;
+  return view({ session: String(enrolment), quality, onTrack, signal: (offer) => signal({ ...offer, session: String(enrolment), quality, viewId }) });
+}
+
+function closeViewer(entry) {
+  if (entry.viewer) { entry.viewer.close(); entry.viewer = null; }
+  entry.opening = false;
+}
+
+async function ensureGridView(enrolment) {
+  const entry = tileViews.get(enrolment);
+  if (!entry || entry.viewer || entry.opening || !link.open) return;
+  entry.opening = true;
+  try {
+    entry.viewer = await openView(enrolment, 'grid', (kind, stream) => {
+      const video = entry.element.querySelector(kind === 'screen' ? '.screen' : '.camera');
+      if (video && kind !== 'audio') { video.srcObject = stream; video.play().catch(() => {}); }
+    });
+  } catch (error) {
+    entry.viewer = null;
+  }
+  entry.opening = false;
+}
+
+async function openFocusMedia(enrolment) {
+  if (focusViewer) { focusViewer.close(); focusViewer = null; }
+  try {
+    const viewer = await openView(enrolment, 'focus', (kind, stream) => {
+      const element = $(kind === 'screen' ? 'focus-screen' : kind === 'audio' ? 'focus-audio' : 'focus-camera');
+      element.srcObject = stream;
+      element.play().catch(() => {});
+    });
+    if (focusId !== enrolment) { viewer.close(); return; }
+    focusViewer = viewer;
+  } catch (error) {
+    focusViewer = null;
+  }
+}
+
+function drawMediaState(message) {
+  const entry = tileViews.get(Number(message.session));
+  if (!entry) return;
+  entry.element.dataset.media = message.connection;
+}
+
+// --- drawing -------------------------------------------------------------------------------------
+function statusOf(tile) {
+  const a = tile.attempt;
+  if (a) {
+    if (a.status === 'in_progress' && a.locked) return ['locked', S.attempt.locked];
+    if (a.status === 'in_progress' && a.pausedAt) return ['paused', S.attempt.paused];
+    return [a.status, S.attempt[a.status] || a.status];
+  }
+  return [tile.checkin, S.checkin[tile.checkin] || tile.checkin];
+}
+
+function drawTile(tile) {
+  let entry = tileViews.get(tile.enrolment);
+  if (!entry) {
+    const element = document.createElement('article');
+    element.className = 'tile';
+    element.dataset.enrolment = tile.enrolment;
+    element.dataset.testid = 'tile';
+    element.innerHTML = `<div class="feeds"><video class="camera" autoplay muted playsinline></video>`
+      + `<video class="screen" autoplay muted playsinline></video></div>`
+      + `<div class="who"><b class="name"></b> <span class="seat"></span></div>`
+      + `<div class="chips"><span class="chip status"></span><span class="chip online"></span><span class="chip unread" hidden></span></div>`
+      + `<div class="alerts"></div>`;
+    element.addEventListener('click', () => setFocus(tile.enrolment));
+    entry = { element, viewer: null, opening: false };
+    tileViews.set(tile.enrolment, entry);
+    $('tiles').append(element);
+  }
+  const { element } = entry;
+  element.querySelector('.name').textContent = tile.name;
+  element.querySelector('.seat').textContent = tile.seat ? `· ${tile.seat}` : '';
+  const [state, label] = statusOf(tile);
+  const chip = element.querySelector('.status');
+  chip.textContent = label;
+  chip.dataset.state = state;
+  element.dataset.state = state;
+  const online = element.querySelector('.online');
+  online.textContent = tile.online ? S.online : S.offline;
+  online.dataset.online = tile.online ? 'yes' : 'no';
+  const unread = element.querySelector('.unread');
+  unread.hidden = !tile.unread;
+  unread.textContent = `✉ ${tile.unread}`;
+  element.querySelector('.alerts').replaceChildren(...tile.openIncidents.map((kind) => {
+    const alert = document.createElement('span');
+    alert.className = 'alert';
+    alert.dataset.kind = kind;
+    alert.textContent = S.incidents[kind] || kind;
+    return alert;
+  }));
+  element.classList.toggle('alarm', tile.openIncidents.length > 0);
+  element.classList.toggle('focused', focusId === tile.enrolment);
+  ensureGridView(tile.enrolment);
+}
+
+function drawIncidents() {
+  const list = $('incidents');
+  if (!incidents.length) { list.innerHTML = `<li class="muted">${S.noIncidents}</li>`; return; }
+  list.replaceChildren(...incidents.slice(0, 200).map((incident) => {
+    const item = document.createElement('li');
+    item.dataset.kind = incident.kind;
+    item.dataset.open = incident.bySystem && !incident.endedAt ? 'yes' : 'no';
+    const who = tiles.get(incident.enrolment);
+    const time = document.createElement('time');
+    time.textContent = incident.atLabel;
+    const text = document.createElement('span');
+    text.textContent = ` ${who ? who.name : ''}: ${incident.label}${incident.note ? ` — ${incident.note}` : ''}`
+      + (incident.bySystem && !incident.endedAt ? ` (${S.open})` : '') + (incident.by ? ` [${incident.by}]` : '');
+    item.append(time, text);
+    for (const id of [incident.still, incident.screenStill].filter(Boolean)) {
+      const a = document.createElement('a');
+      a.href = data.urls.still.replace('{id}', id);
+      a.target = '_blank';
+      a.textContent = ' 📷';
+      item.append(a);
+    }
+    item.addEventListener('click', (event) => { if (event.target.tagName !== 'A') setFocus(incident.enrolment); });
+    return item;
+  }));
+}
+
+function drawStage() {
+  $('stage').textContent = S.stages[session.stage] || session.stage;
+  $('stage').dataset.stage = session.stage;
+  $('start-code').hidden = !session.startCode;
+  $('start-code').textContent = `${S.startCode}: ${session.startCode}`;
+  const next = { admitting: 'started', started: 'collected', collected: 'ended' }[session.stage];
+  const button = $('next-step');
+  button.hidden = !canAct || !next;
+  button.dataset.to = next || '';
+  button.textContent = armedStep === next ? `✔ ${S.confirmNext[next]}` : S.next[next] || '';
+  button.classList.toggle('armed', armedStep === next);
+}
+
+function drawFocus() {
+  const tile = tiles.get(focusId);
+  $('focus').hidden = !tile;
+  if (!tile) return;
+  $('focus-name').textContent = tile.name;
+  const [, label] = statusOf(tile);
+  const facts = [tile.seat && `${tile.seat}`, tile.ticket, label];
+  if (tile.attempt && tile.attempt.status === 'in_progress') facts.push(S.ends.replace('%(time)s', tile.attempt.deadlineLabel));
+  if (tile.attempt?.pauseReason) facts.push(`${S.pausedFor}: ${tile.attempt.pauseReason}`);
+  if (tile.checkinReason) facts.push(tile.checkinReason);
+  $('focus-facts').textContent = facts.filter(Boolean).join(' · ');
+  $('focus').dataset.enrolment = focusId;
+  const running = tile.attempt && tile.attempt.status === 'in_progress';
+  const deciding = !tile.attempt && ['waiting', 'refused', 'not_arrived'].includes(tile.checkin);
+  document.querySelector('[data-when=checkin]').hidden = !canAct || !deciding;
+  document.querySelector('[data-when=attempt]').hidden = !canAct || !running;
+  document.querySelector('[data-action=pause]').hidden = Boolean(tile.attempt?.pausedAt);
+  document.querySelector('[data-action=resume]').hidden = !tile.attempt?.pausedAt;
+  document.querySelector('[data-action=hand-over]').hidden = !tile.attempt?.locked;
+  document.querySelector('.focus-actions').hidden = !canAct;
+  document.querySelectorAll('.tile').forEach((el) => el.classList.toggle('focused', Number(el.dataset.enrolment) === focusId));
+  drawChat();
+}
+
+function drawChat() {
+  const list = $('focus-chat');
+  list.replaceChildren(...(messages.get(focusId) || []).map((message) => {
+    const item = document.createElement('li');
+    item.className = message.fromProctor ? 'from-me' : 'from-candidate';
+    const who = document.createElement('b');
+    who.textContent = `${message.atLabel} `;
+    const text = document.createElement('span');
+    text.textContent = message.text;
+    item.append(who, text);
+    return item;
+  }));
+  list.scrollTop = list.scrollHeight;
+}
+
+function drawAll() {
+  [...tiles.values()].forEach(drawTile);
+  drawIncidents();
+  drawStage();
+  if (focusId) drawFocus();
+}
+
+async function loadStills() {
+  if (!focusId) return;
+  const response = await fetch(data.urls.candidate.replace('{id}', focusId), { credentials: 'same-origin' });
+  if (!response.ok) return;
+  const { stills } = await response.json();
+  $('focus-stills').replaceChildren(...stills.map((still) => {
+    const a = document.createElement('a');
+    a.href = still.url; a.target = '_blank'; a.title = `${still.label} ${still.at}`;
+    const img = document.createElement('img');
+    img.src = still.url; img.alt = still.label; img.loading = 'lazy';
+    a.append(img);
+    return a;
+  }));
+}
+
+function setFocus(enrolment) {
+  if (focusId === enrolment) return;
+  focusId = enrolment;
+  $('action-error').textContent = '';
+  ['focus-camera', 'focus-screen', 'focus-audio'].forEach((id) => { $(id).srcObject = null; });
+  drawFocus();
+  openFocusMedia(enrolment);
+  loadStills();
+  if ((tiles.get(enrolment)?.unread || 0) > 0 && canAct) post(data.urls.action.replace('{id}', enrolment).replace('{action}', 'read'), {});
+}
+
+// --- actions -------------------------------------------------------------------------------------
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-CSRFToken': csrfToken }, body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({ ok: false, error: `${response.status}` }));
+  if (answer.tile) { tiles.set(answer.tile.enrolment, answer.tile); drawTile(answer.tile); drawFocus(); }
+  return answer;
+}
+
+async function act(action) {
+  const tile = tiles.get(focusId);
+  if (!tile) return;
+  const reason = $('reason').value.trim();
+  let url;
+  let body = { reason };
+  if (action === 'admit' || action === 'refuse' || action === 'incident') {
+    url = data.urls.action.replace('{id}', focusId).replace('{action}', action);
+    if (action === 'incident') body = { kind: $('incident-kind').value, note: reason };
+  } else {
+    url = data.urls.attemptAction.replace('{id}', tile.attempt.id).replace('{action}', action);
+    if (action === 'extend') body.minutes = Number($('minutes').value);
+  }
+  if (action === 'incident') await snapshot('incident');
+  const answer = await post(url, body);
+  $('action-error').textContent = answer.ok ? '' : answer.error;
+  if (answer.ok) $('reason').value = '';
+}
+
+// A still now, of camera and screen; the media process answers with "stills" on the socket.
+function snapshot(purpose) {
+  return new Promise((resolve) => {
+    if (!link.send({ t: 'snapshot', enrolment: focusId, purpose })) { resolve(); return; }
+    setTimeout(resolve, 1500);  // the incident takes the newest still either way
+  });
+}
+
+document.querySelectorAll('[data-action]').forEach((button) => button.addEventListener('click', () => act(button.dataset.action)));
+document.querySelectorAll('[data-snapshot]').forEach((button) => button.addEventListener('click', () => snapshot(button.dataset.snapshot)));
+$('focus-close').addEventListener('click', () => { focusId = null; if (focusViewer) focusViewer.close(); focusViewer = null; drawFocus(); });
+$('focus-listen').addEventListener('change', (event) => { $('focus-audio').muted = !event.target.checked; });
+$('focus-audio').muted = true;
+$('focus-chat-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = event.target.querySelector('input');
+  const text = input.value.trim();
+  if (!text || !focusId) return;
+  const answer = await post(data.urls.action.replace('{id}', focusId).replace('{action}', 'message'), { text });
+  if (answer.ok) input.value = ''; else $('action-error').textContent = answer.error;
+});
+$('next-step').addEventListener('click', async () => {
+  const to = $('next-step').dataset.to;
+  // Two clicks: a room step is final for everyone in the room.
+  if (armedStep !== to) { armedStep = to; drawStage(); setTimeout(() => { armedStep = null; drawStage(); }, 5000); return; }
+  armedStep = null;
+  const answer = await post(data.urls.advance, { to });
+  if (answer.ok) session = answer.session;
+  else $('action-error').textContent = answer.error;
+  drawStage();
+});
+$('incident-kind').replaceChildren(...data.incidentKinds.map((kind) => {
+  const option = document.createElement('option');
+  option.value = kind.id; option.textContent = kind.label;
+  return option;
+}));
+
+link.connect();
+link.watch();
+setInterval(() => link.send({ t: 'ping' }), 10000);
+setInterval(() => tileViews.forEach((_, id) => ensureGridView(id)), 5000);
