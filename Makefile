@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Embedded default: SQLite, in-memory channel layer, Celery tasks in-process, `manage.py tick` for the
-# periodic jobs. With DATABASE_URL and REDIS_URL: PostgreSQL, Redis, a Celery worker and beat.
+# periodic jobs, the media server inside Daphne. With DATABASE_URL and REDIS_URL: PostgreSQL, Redis,
+# a Celery worker and beat, and the media server (aiortc) as a process of its own.
 run: install
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py load_demo
@@ -27,6 +28,7 @@ run: install
 	if [ -n "$$REDIS_URL" ]; then \
 	  $(BIN)/celery -A config worker -l warning --concurrency 2 & \
 	  $(BIN)/celery -A config beat -l warning & \
+	  $(BIN)/python manage.py media_server & \
 	else \
 	  $(BIN)/python manage.py tick & \
 	fi; \

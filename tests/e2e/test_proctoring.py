@@ -156,6 +156,8 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         proctor.get_by_test_id("reason").fill("Lost time to the power cut")
         proctor.get_by_test_id("minutes").fill("10")
         proctor.get_by_role("button", name="Extend").click()
+        expect(proctor.get_by_test_id("reason")).to_have_value("")  # cleared once the server took it
+        expect(proctor.get_by_test_id("action-error")).to_be_empty()
         wait_until(lambda: Attempt.objects.get(pk=attempt.pk).deadline - deadline_before >= moved + timedelta(minutes=10), timeout=10,
                    message="the extension")
 

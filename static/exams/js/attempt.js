@@ -15,7 +15,8 @@ const $ = (id) => document.getElementById(id);
 let current = Number(sessionStorage.getItem(`exam-current:${data.attempt}`)) || 1;
 let deadline = data.deadline;
 let graceMs = data.graceMs;
-let state = { status: data.status, locked: data.locked, lockReason: data.lockReason, thisDevice: data.thisDevice };
+let state = { status: data.status, locked: data.locked, lockReason: data.lockReason, thisDevice: data.thisDevice,
+  pausedAt: data.pausedAt, pauseReason: data.pauseReason, endReason: data.endReason };
 let online = false;
 let inflight = new Set();       // sequence numbers sent and not yet acknowledged
 let flushTimer = null;
@@ -40,7 +41,7 @@ const link = new ServerLink({
 
 function canAnswer() {
   return state.status === 'in_progress' && !state.locked && state.thisDevice && !signedOut && !otherTab
-    && clock.now() < deadline;
+    && !state.pausedAt && clock.now() < deadline;
 }
 
 function draw() {
@@ -84,8 +85,10 @@ function handle(message) {
       clock.sample(performance.now(), message.serverNow);  // rough until the first pong
       deadline = message.deadline; graceMs = message.graceMs;
       $('end-time').textContent = message.deadlineLabel;
-      state = { status: message.status, locked: message.locked, lockReason: message.lockReason, thisDevice: message.thisDevice };
+      state = { status: message.status, locked: message.locked, lockReason: message.lockReason, thisDevice: message.thisDevice,
+        pausedAt: message.pausedAt, pauseReason: message.pauseReason, endReason: message.endReason };
       if (state.status !== 'in_progress') return finished();
+      if (!state.pausedAt && store.pending().length) flush(0);  // resumed: send what waited
       draw();
       break;
     case 'refused':  // the socket is closed right after with the same code
@@ -110,6 +113,9 @@ function handle(message) {
       break;
     case 'submitted':
       state.status = 'submitted'; finished();
+      break;
+    case 'ended':  // the proctor ended the attempt (disqualified)
+      state.status = 'disqualified'; state.endReason = message.reason; finished();
       break;
     default:
       break;
@@ -136,6 +142,8 @@ function showStatus() {
     showOverlay(S.movedTitle, state.lockReason || S.moved);
   } else if (state.locked) {
     showOverlay(S.lockedTitle, state.lockReason);
+  } else if (state.pausedAt && state.status === 'in_progress') {
+    showOverlay(S.pausedTitle, S.paused.replace('%(reason)s', state.pauseReason));
   } else {
     hideOverlay();
   }
@@ -163,12 +171,18 @@ function hideOverlay() { $('overlay').hidden = true; }
 function finished() {
   link.stop();
   clearInterval(ticker);
+  if (state.status === 'disqualified') {
+    // The reason stays on screen; the result page repeats it.
+    showOverlay(S.endedTitle, state.endReason, data.urls.result);
+    return;
+  }
   showOverlay(S.submittedTitle, S.submitted, data.urls.result);
   setTimeout(() => location.assign(data.urls.result), 1500);
 }
 
 function tick() {
-  const left = deadline - clock.now();
+  // While paused the clock stands at the pause (R-TAKE-7).
+  const left = deadline - (state.pausedAt ?? clock.now());
   $('time-left').textContent = formatLeft(left);
   $('clock').classList.toggle('warning', left < 5 * 60 * 1000);
   const over = left <= 0 && state.status === 'in_progress';
