@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from exams.errors import ExamError
 from exams.models import Attempt, Enrolment
 
 from . import services
-from .access import can_watch, enrolment_for_proctor, room_for_watcher, rooms_visible_to
+from .access import can_act, can_watch, enrolment_for_proctor, room_for_watcher, rooms_visible_to
 from .errors import ProctoringError
 from .models import CheckIn, IncidentKind, Recording, Still
 from .selectors import candidate_tile, room_session_payload
@@ -53,7 +54,7 @@ def json_action(view: Callable[..., dict[str, Any]]) -> Callable[..., JsonRespon
     def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
         try:
             return JsonResponse({"ok": True, **view(request, _body(request), *args, **kwargs)})
-        except ProctoringError as exc:
+        except ExamError as exc:  # ProctoringError, and the exam rules it relies on (a hand-over)
             if exc.code == "not_found":
                 raise Http404 from exc
             return JsonResponse({"ok": False, "error": exc.message}, status=400)
@@ -92,6 +93,8 @@ def room_page(request: HttpRequest, room_id: int) -> HttpResponse:
 @json_action
 def room_advance(request: HttpRequest, body: dict, room_id: int) -> dict:
     room = room_for_watcher(request.user, room_id)
+    if not can_act(request.user, room.pk):
+        raise Http404  # an observer watches; only the room's proctors take its steps
     session = services.room_advance(room_id=room.pk, by=request.user, to=str(body.get("to", "")))
     return {"session": room_session_payload(session)}
 
@@ -127,7 +130,8 @@ def read(request: HttpRequest, body: dict, enrolment_id: int) -> dict:
 @json_action
 def incident(request: HttpRequest, body: dict, enrolment_id: int) -> dict:
     enrolment = enrolment_for_proctor(request.user, enrolment_id)
-    still_ids = [int(i) for i in body.get("stills", []) if str(i).isdigit()] if isinstance(body.get("stills"), list) else []
+    raw_ids = body.get("stills") if isinstance(body.get("stills"), list) else []
+    still_ids = [int(i) for i in raw_ids if str(i).isdigit() and int(i) < 2**63]  # ids are bigints
     recorded = services.incident_record(enrolment_id=enrolment.pk, by=request.user, kind=str(body.get("kind", "")),
                                         note=str(body.get("note", "")), still_ids=still_ids)
     return {"incident": recorded.pk}
