@@ -26,6 +26,7 @@ from aiortc import (
 logger = logging.getLogger(__name__)
 
 _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+START_KBPS = 1000
 MEDIA_CODECS = {"video": "video/VP8", "audio": "audio/opus"}
 
 
@@ -104,6 +105,27 @@ def only_media_codecs(pc: RTCPeerConnection) -> str | None:
                  and c.parameters.get("apt") in payload_types]
         transceiver._codecs = kept  # noqa: SLF001
     return None
+
+
+def without_receiver_estimates(pc: RTCPeerConnection) -> None:
+    """Stop aiortc from sending REMB bandwidth estimates to a publisher, before createAnswer.
+
+    REMB is one estimate for the whole connection, but each aiortc receiver sends its own (one
+    stream's rate); Chromium took the smallest as the cap for everything and held camera and
+    screen at 30 kbps, 320x240. aiortc estimates only from the abs-send-time header extension,
+    so not negotiating it turns REMB off; Chromium then raises its rate on the receiver reports'
+    loss figures, up to the maxBitrate publisher.js sets on each stream.
+    """
+    for transceiver in pc.getTransceivers():
+        for codec in transceiver._codecs:  # noqa: SLF001
+            if codec.mimeType.lower() == "video/vp8":
+                # Without an estimate from us Chromium starts at 300 kbps for all its streams and
+                # sends a smaller camera for half a minute; start where publisher.js's caps are.
+                codec.parameters["x-google-start-bitrate"] = START_KBPS
+        transceiver._headerExtensions = [  # noqa: SLF001 - negotiated by setRemoteDescription
+            extension for extension in transceiver._headerExtensions  # noqa: SLF001
+            if not extension.uri.endswith("abs-send-time")
+        ]
 
 
 def request_keyframe(receiver: RTCRtpReceiver) -> None:

@@ -23,6 +23,7 @@ from .aiortc_glue import (
     request_keyframe,
     tap_receiver,
     vp8_keyframe_size,
+    without_receiver_estimates,
 )
 from .feeds import EncodedFrame, Feed, Hub
 from .interface import REPORTED_TRACKS, STATE, STILL_KINDS
@@ -67,6 +68,7 @@ class Publisher:
         reason = only_media_codecs(self.pc)
         if reason:
             raise PublishError(reason)
+        without_receiver_estimates(self.pc)
         received: dict[str, Any] = {}
         for transceiver in self.pc.getTransceivers():
             kind = self.kinds.get(transceiver.mid)
