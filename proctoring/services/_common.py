@@ -22,7 +22,7 @@ def clock(moment: datetime) -> str:
 def log_room_event(*, room_id: int, kind: str, at: datetime, actor: AbstractBaseUser | None = None,
                    enrolment: Enrolment | None = None, reason: str = "", **detail: Any) -> RoomEvent:
     return RoomEvent.objects.create(room_id=room_id, enrolment=enrolment, kind=kind, at=at, actor=actor,
-                                    reason=reason, detail=detail)
+                                    reason=reason[:1000], detail=detail)
 
 
 def push_tile_after_commit(room_id: int, enrolment_id: int) -> None:

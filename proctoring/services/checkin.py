@@ -116,7 +116,7 @@ def start_refusal(enrolment: Enrolment, start_code: str) -> ProctoringError | No
     session = room_session_for(enrolment.room_id)
     if session.stage != RoomSession.Stage.STARTED:
         return ProctoringError(_("Your proctor has not started the room yet."), code="room_not_started")
-    if enrolment.sitting.start_code_required and not secrets.compare_digest(start_code.strip(), session.start_code):
+    if enrolment.sitting.start_code_required and not secrets.compare_digest(start_code.strip().encode(), session.start_code.encode()):
         return ProctoringError(_("That start code is not right. Ask your proctor for it."), code="start_code")
     return None
 
