@@ -30,6 +30,8 @@ pytestmark = pytest.mark.e2e
 # The fake devices: a camera and microphone, and getDisplayMedia giving a whole "monitor" with no
 # prompt (measured on Chromium 156, see tests/proctoring/media/test_browser_media.py).
 MEDIA_ARGS = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+# Several pages, two servers and media on a 2-core machine: allow more than expect's 5 s.
+WAIT = 20_000
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +90,16 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         candidate, proctor, other = candidate_ctx.new_page(), proctor_ctx.new_page(), other_ctx.new_page()
         _sign_in(candidate, base, "alice")
         candidate.get_by_role("link", name="Enter the waiting room").click()
+        expect(candidate.locator("[data-check=camera]")).to_have_attribute("data-state", "ok", timeout=WAIT)  # the script runs
         candidate.get_by_role("button", name="Share your whole screen").click()
-        expect(candidate.get_by_test_id("check-verdict")).to_have_text("Your computer is ready for the exam.")
-        expect(candidate.get_by_test_id("checkin-status")).to_contain_text("Waiting for your proctor")
+        expect(candidate.get_by_test_id("check-verdict")).to_have_text("Your computer is ready for the exam.", timeout=WAIT)
+        expect(candidate.get_by_test_id("checkin-status")).to_contain_text("Waiting for your proctor", timeout=WAIT)
 
         # The proctor sees the candidate live and takes a still of the ID card, then admits.
         _sign_in(proctor, base, "proctor_a")
         proctor.goto(f"{base}/proctoring/rooms/{room.pk}/")
         tile = proctor.locator(f".tile[data-enrolment='{enrolment.pk}']")
-        expect(tile).to_contain_text("Alice Batbayar")
+        expect(tile).to_contain_text("Alice Batbayar", timeout=WAIT)
         wait_until(lambda: _video_plays(proctor, f".tile[data-enrolment='{enrolment.pk}'] video.camera"), timeout=20,
                    message="the grid shows the candidate's camera")
         tile.click()
@@ -106,20 +109,20 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
                    message="the ID card still is recorded")
         screenshot(candidate, "proctoring-check-in")
         proctor.get_by_role("button", name="Admit").click()
-        expect(candidate.get_by_test_id("checkin-status")).to_have_text("You are admitted.")
+        expect(candidate.get_by_test_id("checkin-status")).to_have_text("You are admitted.", timeout=WAIT)
         assert CheckIn.objects.get(enrolment=enrolment).decided_by.username == "proctor_a"
 
         # Start: the room step, then the code the proctor reads out.
         proctor.get_by_test_id("next-step").click()
         proctor.get_by_test_id("next-step").click()
-        expect(proctor.get_by_test_id("start-code")).to_be_visible()
+        expect(proctor.get_by_test_id("start-code")).to_be_visible(timeout=WAIT)
         code = proctor.get_by_test_id("start-code").inner_text().split(":")[-1].strip()
         candidate.get_by_test_id("start-code").fill(code)
         candidate.get_by_test_id("start").click()
         candidate.wait_for_url(f"{base}/attempts/*/")
         attempt = Attempt.objects.get(enrolment=enrolment)
         candidate.get_by_role("button", name="Share your whole screen").click()
-        expect(candidate.get_by_test_id("fix")).to_be_hidden()
+        expect(candidate.get_by_test_id("fix")).to_be_hidden(timeout=WAIT)
 
         # The proctor watches camera and screen large; the server keeps stills of both.
         wait_until(lambda: _video_plays(proctor, "#focus-screen"), timeout=25, message="the focus view plays the screen")
@@ -137,17 +140,17 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         stopped_at = time.monotonic()
         expect(proctor.get_by_test_id("incidents").locator("li[data-kind='screen_share'][data-open='yes']")).to_be_visible(timeout=2000)
         assert time.monotonic() - stopped_at < 2.0
-        expect(candidate.get_by_test_id("fix")).to_contain_text("Share your whole screen again")
+        expect(candidate.get_by_test_id("fix")).to_contain_text("Share your whole screen again", timeout=WAIT)
         assert Incident.objects.filter(enrolment=enrolment, kind=IncidentKind.SCREEN_SHARE, by_system=True).exists()
 
         # Pause, then resume: the end moves by the pause's length.
         deadline_before = Attempt.objects.get(pk=attempt.pk).deadline
         proctor.get_by_test_id("reason").fill("Power cut in the building")
         proctor.get_by_role("button", name="Pause").click()
-        expect(candidate.get_by_test_id("overlay-text")).to_contain_text("Power cut in the building")
+        expect(candidate.get_by_test_id("overlay-text")).to_contain_text("Power cut in the building", timeout=WAIT)
         candidate.wait_for_timeout(2000)
         proctor.get_by_role("button", name="Resume").click()
-        expect(candidate.locator("#overlay")).to_be_hidden()
+        expect(candidate.locator("#overlay")).to_be_hidden(timeout=WAIT)
         resumed = AttemptEvent.objects.get(attempt=attempt, kind=AttemptEvent.Kind.RESUMED)
         moved = Attempt.objects.get(pk=attempt.pk).deadline - deadline_before
         assert abs(moved.total_seconds() - resumed.detail["paused_seconds"]) <= 1 and moved >= timedelta(seconds=2)
@@ -156,7 +159,7 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         proctor.get_by_test_id("reason").fill("Lost time to the power cut")
         proctor.get_by_test_id("minutes").fill("10")
         proctor.get_by_role("button", name="Extend").click()
-        expect(proctor.get_by_test_id("reason")).to_have_value("")  # cleared once the server took it
+        expect(proctor.get_by_test_id("reason")).to_have_value("", timeout=WAIT)  # cleared once the server took it
         expect(proctor.get_by_test_id("action-error")).to_be_empty()
         wait_until(lambda: Attempt.objects.get(pk=attempt.pk).deadline - deadline_before >= moved + timedelta(minutes=10), timeout=10,
                    message="the extension")
@@ -165,13 +168,13 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         _sign_in(other, base, "proctor_b")
         assert other.goto(f"{base}/proctoring/rooms/{room.pk}/").status == 404
         other.goto(f"{base}/proctoring/rooms/{other_room.pk}/")
-        expect(other.get_by_test_id("stage")).not_to_be_empty()
+        expect(other.get_by_test_id("stage")).not_to_be_empty(timeout=WAIT)
         assert other.locator(f".tile[data-enrolment='{enrolment.pk}']").count() == 0
 
         # Disqualify: the attempt ends and the candidate's page says so, with the reason.
         proctor.get_by_test_id("reason").fill("Used a phone")
         proctor.get_by_role("button", name="Disqualify").click()
-        expect(candidate.get_by_test_id("overlay-text")).to_have_text("Used a phone")
+        expect(candidate.get_by_test_id("overlay-text")).to_have_text("Used a phone", timeout=WAIT)
         assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.DISQUALIFIED
     finally:
         for context in (candidate_ctx, proctor_ctx, other_ctx):
