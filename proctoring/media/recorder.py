@@ -62,6 +62,9 @@ class Recorder:
             self._queue.put_nowait((stream, frame))
         except queue.Full:
             self.dropped += 1
+            if self.dropped in (1, 100) or self.dropped % 1000 == 0:
+                logger.warning("media: recorder of %s %s behind, %d frames dropped", self.session, self.name,
+                               self.dropped)
             if stream == "video":
                 self._video_gap = True
                 self._request_keyframe()
