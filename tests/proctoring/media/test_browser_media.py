@@ -139,6 +139,29 @@ async def test_chromium_publishes_and_views_through_the_media_server(media):
             assert all(after[k] > before[k] + 2 for k in before), (before, after)
         finally:
             await browser.close()
-    # What Chromium offered: mDNS names (.local) for its own host candidates, yet aiortc connects,
-    # learning Chromium's address from its connectivity checks (peer-reflexive).
-    print("candidate types offered:", sorted({m for sdp in offers for m in re.findall(r"a=candidate:\S+ \d \S+ \d+ (\S+)", sdp)})[:6])
+
+
+
+async def test_a_viewer_page_hiding_its_addresses_behind_mdns_still_connects(media):
+    # A proctor's page never asks for camera or microphone, so Chromium offers only mDNS names
+    # (<uuid>.local) for its host candidates. aiortc cannot resolve them here; the connection
+    # still comes up because Chromium checks aiortc's own host candidates (in the answer) and
+    # aiortc takes Chromium's address from those checks.
+    from .clients import Candidate
+
+    session = f"mdns-{uuid.uuid4().hex[:8]}"
+    candidate = Candidate(media.layer, session)
+    assert (await candidate.publish())["type"] == api.ANSWER
+    offers: list[str] = []
+    async with async_playwright() as playwright:
+        args = [a for a in CHROMIUM_ARGS if "fake" not in a]
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        try:
+            proctor = await _open_page(browser, media, offers)
+            await proctor.evaluate("(s) => window.startView(s, 'grid')", session)
+            assert await _video_size(proctor, "grid", "camera") == [160, 120]
+        finally:
+            await browser.close()
+    hosts = re.findall(r"a=candidate:\S+ \d udp \d+ (\S+) \d+ typ host", offers[0])
+    assert hosts and all(host.endswith(".local") for host in hosts), hosts
+    await candidate.close()
