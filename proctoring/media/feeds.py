@@ -87,7 +87,6 @@ class Feed:
         self._requester: Callable[[], None] | None = None
         self._epoch: int | None = None
         self._last_request = 0.0
-        self.last_frame: EncodedFrame | None = None
 
     def attach(self, epoch: int, request_keyframe: Callable[[], None]) -> None:
         """Make the publish `epoch` the source; later pushes from older epochs are ignored."""
@@ -105,7 +104,6 @@ class Feed:
     def push(self, frame: EncodedFrame) -> None:
         if frame.epoch != self._epoch:
             return  # a replaced peer connection still draining
-        self.last_frame = frame
         for subscription in tuple(self.subscriptions):
             subscription.offer(frame)
         if frame.keyframe and self._keyframe_waiters:
