@@ -364,7 +364,8 @@ def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def main() -> None:
+def delivery_bench() -> list[str]:
+    """Start storm and autosave beside their bounds; print the BENCH lines, return the problems."""
     began = time.monotonic()
     OUT.mkdir(parents=True, exist_ok=True)
     env, dsn = environment()
@@ -528,6 +529,39 @@ def main() -> None:
           f"server environment extras: {os.environ.get('BENCH_SERVER_ENV') or 'none'}; "
           f"experiment: {os.environ.get('BENCH_EXPERIMENT') or 'none'}; "
           f"commit {results['commit']}; {results['seconds']} s; details in bench/out/results.json", flush=True)
+    return problems
+
+
+def media_bench() -> list[str]:
+    """The media server's CPU per candidate (bench/media_grid.py); print its lines, return the problems."""
+    env, _dsn = environment()
+    say("media grid: N synthetic candidates publishing to a real media server, one proctor on the grid")
+    process = spawn([PYTHON, str(BENCH / "media_grid.py")], env=env)
+    try:
+        stdout, _ = process.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        end(process)
+        return ["media grid did not finish within 600 s"]
+    CHILDREN.remove(process)
+    for line in stdout.splitlines():
+        if line.startswith("BENCH "):
+            print(line, flush=True)
+    # media_grid.py prints its own "# PROBLEM:" lines on stderr; the status says whether it had any.
+    return [] if process.returncode == 0 else [f"media grid exited {process.returncode} (see its '# PROBLEM' lines above)"]
+
+
+PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", "delivery,media").split(",") if part.strip()}
+
+
+def main() -> None:
+    unknown = PARTS - {"delivery", "media"}
+    if unknown:
+        raise SystemExit(f"BENCH_PARTS: unknown part(s) {sorted(unknown)}; use delivery and/or media")
+    problems = []
+    if "delivery" in PARTS:
+        problems += delivery_bench()
+    if "media" in PARTS:
+        problems += media_bench()
     if problems:
         for problem in problems:
             print(f"# PROBLEM: {problem}", flush=True)

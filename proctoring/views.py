@@ -176,11 +176,19 @@ def candidate_evidence(request: HttpRequest, enrolment_id: int) -> JsonResponse:
     if not can_watch(request.user, enrolment.room_id):
         raise Http404
     stills = Still.objects.filter(enrolment=enrolment).exclude(purpose=Still.Purpose.PERIODIC)[:30]
-    return JsonResponse({"stills": [
-        {"id": s.pk, "track": s.track, "purpose": s.purpose, "label": str(s.get_purpose_display()),
-         "at": timezone.localtime(s.taken_at).strftime("%H:%M:%S"), "url": reverse("proctoring:still", args=[s.pk])}
-        for s in stills
-    ]})
+    recordings = Recording.objects.filter(enrolment=enrolment)[:50]
+    return JsonResponse({
+        "stills": [
+            {"id": s.pk, "track": s.track, "purpose": s.purpose, "label": str(s.get_purpose_display()),
+             "at": timezone.localtime(s.taken_at).strftime("%H:%M:%S"), "url": reverse("proctoring:still", args=[s.pk])}
+            for s in stills
+        ],
+        "recordings": [
+            {"id": r.pk, "track": r.track, "at": timezone.localtime(r.started_at).strftime("%H:%M:%S"),
+             "url": reverse("proctoring:recording", args=[r.pk])}
+            for r in recordings
+        ],
+    })
 
 
 def _may_open_evidence(user, enrolment: Enrolment) -> bool:

@@ -102,6 +102,7 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         expect(tile).to_contain_text("Alice Batbayar", timeout=WAIT)
         wait_until(lambda: _video_plays(proctor, f".tile[data-enrolment='{enrolment.pk}'] video.camera"), timeout=20,
                    message="the grid shows the candidate's camera")
+        screenshot(proctor, "proctoring-room-grid")
         tile.click()
         wait_until(lambda: _video_plays(proctor, "#focus-camera"), timeout=20, message="the focus view plays the camera")
         proctor.get_by_role("button", name="Still of the ID card").click()
@@ -134,6 +135,15 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         screenshot(proctor, "proctoring-room-focus")
         screenshot(candidate, "proctoring-exam-page")
 
+        # The candidate reloads the page: once the screen is shared again, the proctor's views
+        # play on by themselves (nothing clicked on the proctor's side).
+        candidate.reload()
+        candidate.get_by_role("button", name="Share your whole screen").click()
+        expect(candidate.get_by_test_id("fix")).to_be_hidden(timeout=WAIT)
+        wait_until(lambda: _video_plays(proctor, "#focus-camera") and _video_plays(proctor, "#focus-screen"), timeout=25,
+                   message="the focus view plays on after the candidate's reload")
+        assert _video_plays(proctor, f".tile[data-enrolment='{enrolment.pk}'] video.camera")
+
         # The candidate stops sharing: the proctor sees it within 2 seconds, the candidate is told.
         candidate.evaluate("() => { const t = window.proctoring.monitor.screen.getVideoTracks()[0];"
                            " t.stop(); t.dispatchEvent(new Event('ended')); }")
@@ -161,8 +171,10 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         proctor.get_by_role("button", name="Extend").click()
         expect(proctor.get_by_test_id("reason")).to_have_value("", timeout=WAIT)  # cleared once the server took it
         expect(proctor.get_by_test_id("action-error")).to_be_empty()
-        wait_until(lambda: Attempt.objects.get(pk=attempt.pk).deadline - deadline_before >= moved + timedelta(minutes=10), timeout=10,
-                   message="the extension")
+        extended = AttemptEvent.objects.filter(attempt=attempt, kind=AttemptEvent.Kind.EXTENDED).get()
+        assert extended.detail["minutes"] == 10 and extended.actor.username == "proctor_a"
+        assert Attempt.objects.get(pk=attempt.pk).deadline - deadline_before == moved + timedelta(minutes=10), (
+            list(AttemptEvent.objects.filter(attempt=attempt).values_list("kind", "detail")))
 
         # A proctor of another room gets nothing of this room.
         _sign_in(other, base, "proctor_b")

@@ -275,13 +275,18 @@ async function loadStills() {
   if (!focusId) return;
   const response = await fetch(data.urls.candidate.replace('{id}', focusId), { credentials: 'same-origin' });
   if (!response.ok) return;
-  const { stills } = await response.json();
+  const { stills, recordings } = await response.json();
   $('focus-stills').replaceChildren(...stills.map((still) => {
     const a = document.createElement('a');
     a.href = still.url; a.target = '_blank'; a.title = `${still.label} ${still.at}`;
     const img = document.createElement('img');
     img.src = still.url; img.alt = still.label; img.loading = 'lazy';
     a.append(img);
+    return a;
+  }), ...recordings.map((recording) => {
+    const a = document.createElement('a');
+    a.href = recording.url; a.target = '_blank'; a.className = 'recording';
+    a.textContent = `▶ ${recording.track} ${recording.at}`;
     return a;
   }));
 }
