@@ -11,7 +11,7 @@ from django.utils.formats import time_format
 
 from exams.models import Attempt, Enrolment, Room
 
-from .models import CheckIn, Incident, Message, RoomSession
+from .models import CheckIn, Incident, Message, RoomSession, SystemCheck
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -29,9 +29,26 @@ def attempt_summary(attempt: Attempt | None) -> dict[str, Any] | None:
     }
 
 
-def _tile(enrolment: Enrolment, checkin: CheckIn | None, attempt: Attempt | None, open_kinds: list[str], unread: int) -> dict[str, Any]:
+def check_summary(check: SystemCheck | None) -> dict[str, Any] | None:
+    """The candidate's newest system check, as the proctor sees it (R-TAKE-1: recorded for the proctor)."""
+    if check is None:
+        return None
+    return {"passed": check.passed, "problems": check.problems, "uploadMbps": check.upload_mbps,
+            "atLabel": time_format(timezone.localtime(check.at), "H:i")}
+
+
+def _newest_checks(candidate_ids: list[int]) -> dict[int, SystemCheck]:
+    newest: dict[int, SystemCheck] = {}
+    for check in SystemCheck.objects.filter(candidate_id__in=candidate_ids).order_by("candidate_id", "-at"):
+        newest.setdefault(check.candidate_id, check)
+    return newest
+
+
+def _tile(enrolment: Enrolment, checkin: CheckIn | None, attempt: Attempt | None, open_kinds: list[str], unread: int,
+          check: SystemCheck | None = None) -> dict[str, Any]:
     user = enrolment.candidate
     return {
+        "check": check_summary(check),
         "enrolment": enrolment.pk,
         "name": user.get_full_name() or user.get_username(),
         "seat": enrolment.seat, "ticket": enrolment.ticket_number,
@@ -58,7 +75,9 @@ def room_tiles(room: Room) -> list[dict[str, Any]]:
         Message.objects.filter(enrolment_id__in=ids, from_proctor=False, read_at__isnull=True)
         .values_list("enrolment_id").annotate(n=Count("pk")).values_list("enrolment_id", "n")
     )
-    return [_tile(e, checkins.get(e.pk), attempts.get(e.pk), open_kinds.get(e.pk, []), unread.get(e.pk, 0)) for e in enrolments]
+    checks = _newest_checks([e.candidate_id for e in enrolments])
+    return [_tile(e, checkins.get(e.pk), attempts.get(e.pk), open_kinds.get(e.pk, []), unread.get(e.pk, 0), checks.get(e.candidate_id))
+            for e in enrolments]
 
 
 def candidate_tile(enrolment_id: int) -> dict[str, Any]:
@@ -67,7 +86,8 @@ def candidate_tile(enrolment_id: int) -> dict[str, Any]:
     attempt = Attempt.objects.filter(enrolment=enrolment, is_practice=False).first()
     open_kinds = list(Incident.objects.filter(enrolment=enrolment, by_system=True, ended_at__isnull=True).values_list("kind", flat=True))
     unread = Message.objects.filter(enrolment=enrolment, from_proctor=False, read_at__isnull=True).count()
-    return _tile(enrolment, checkin, attempt, open_kinds, unread)
+    check = SystemCheck.objects.filter(candidate_id=enrolment.candidate_id).order_by("-at").first()
+    return _tile(enrolment, checkin, attempt, open_kinds, unread, check)
 
 
 def incident_payload(incident: Incident) -> dict[str, Any]:

@@ -82,4 +82,9 @@ def proctor_strings() -> dict[str, str | dict]:
         "idCard": _("Still of the ID card"), "roomStill": _("Still of the room"),
         "record": _("Record incident"), "send": _("Send"), "open": _("open"), "stills": _("Stills"),
         "noSignal": _("no video yet"), "observer": _("You observe this room: you can watch, not act."),
+        "systemCheck": _("check"),
+        "problems": {
+            "phone": _("a phone"), "camera": _("no camera"), "microphone": _("no microphone"),
+            "screen": _("no whole-screen share"), "upload": _("upload below 4 Mbps"), "not_chrome": _("not Chrome"),
+        },
     }

@@ -10,6 +10,7 @@ from django.utils import timezone
 from exams.models import Enrolment
 
 from ..models import SystemCheck
+from ._common import push_tile_after_commit
 
 REQUIRED_UPLOAD_MBPS = 4.0
 
@@ -44,7 +45,10 @@ def system_check_record(*, candidate: AbstractBaseUser, enrolment_id: int | None
     enrolment = Enrolment.objects.filter(pk=enrolment_id, candidate=candidate).first() if enrolment_id else None
     problems, passed = system_check_problems(is_chrome=is_chrome, is_phone=is_phone, camera=camera, microphone=microphone,
                                              screen=screen, upload_mbps=upload_mbps)
-    return SystemCheck.objects.create(
+    check = SystemCheck.objects.create(
         candidate=candidate, enrolment=enrolment, at=now, user_agent=user_agent[:400], is_chrome=is_chrome, is_phone=is_phone,
         camera=camera, microphone=microphone, screen=screen, upload_mbps=upload_mbps, passed=passed, problems=problems,
     )
+    if enrolment is not None:
+        push_tile_after_commit(enrolment.room_id, enrolment.pk)
+    return check

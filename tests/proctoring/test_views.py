@@ -256,7 +256,7 @@ def test_room_advance_by_the_rooms_proctor(room_a, proctor_a, alice_enrolment):
 
 def test_candidate_evidence_json_for_the_room_only(alice_enrolment, proctor_a, observer, proctor_b, bob):
     url = reverse("proctoring:candidate_evidence", args=[alice_enrolment.pk])
-    assert client_for(proctor_a).get(url).json() == {"stills": []}
+    assert client_for(proctor_a).get(url).json() == {"stills": [], "recordings": []}
     assert client_for(observer).get(url).status_code == 200
     for outsider in (proctor_b, bob):
         assert client_for(outsider).get(url).status_code == 404

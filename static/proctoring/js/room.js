@@ -153,7 +153,8 @@ function drawTile(tile) {
     element.innerHTML = `<div class="feeds"><video class="camera" autoplay muted playsinline></video>`
       + `<video class="screen" autoplay muted playsinline></video></div>`
       + `<div class="who"><b class="name"></b> <span class="seat"></span></div>`
-      + `<div class="chips"><span class="chip status"></span><span class="chip online"></span><span class="chip unread" hidden></span></div>`
+      + `<div class="chips"><span class="chip status"></span><span class="chip online"></span><span class="chip check"></span>`
+      + `<span class="chip unread" hidden></span></div>`
       + `<div class="alerts"></div>`;
     element.addEventListener('click', () => setFocus(tile.enrolment));
     entry = { element, viewer: null, opening: false };
@@ -171,6 +172,13 @@ function drawTile(tile) {
   const online = element.querySelector('.online');
   online.textContent = tile.online ? S.online : S.offline;
   online.dataset.online = tile.online ? 'yes' : 'no';
+  const check = element.querySelector('.check');
+  check.hidden = !tile.check;
+  if (tile.check) {
+    check.dataset.passed = tile.check.passed ? 'yes' : 'no';
+    check.textContent = `${S.systemCheck} ${tile.check.passed ? '✓' : '✗'}`;
+    check.title = tile.check.problems.map((code) => S.problems[code] || code).join(' ');
+  }
   const unread = element.querySelector('.unread');
   unread.hidden = !tile.unread;
   unread.textContent = `✉ ${tile.unread}`;
@@ -235,6 +243,11 @@ function drawFocus() {
   if (tile.attempt && tile.attempt.status === 'in_progress') facts.push(S.ends.replace('%(time)s', tile.attempt.deadlineLabel));
   if (tile.attempt?.pauseReason) facts.push(`${S.pausedFor}: ${tile.attempt.pauseReason}`);
   if (tile.checkinReason) facts.push(tile.checkinReason);
+  if (tile.check) {
+    const upload = tile.check.uploadMbps === null ? '' : `, ${tile.check.uploadMbps} Mbps`;
+    const problems = tile.check.problems.map((code) => S.problems[code] || code).join(' ');
+    facts.push(`${S.systemCheck} ${tile.check.atLabel}${upload}${problems ? `: ${problems}` : ' ✓'}`);
+  }
   $('focus-facts').textContent = facts.filter(Boolean).join(' · ');
   $('focus').dataset.enrolment = focusId;
   const running = tile.attempt && tile.attempt.status === 'in_progress';
