@@ -53,9 +53,9 @@ def home(request: HttpRequest) -> HttpResponse:
              "can_start": e.sitting.can_start(now), "entry_open": e.sitting.is_entry_open(now),
              "missed": now > e.sitting.entry_closes_at and e.pk not in attempts,
              "absent": getattr(getattr(e, "checkin", None), "status", "") == "absent"} for e in enrolments]
-    from proctoring.access import rooms_visible_to
+    from proctoring.access import rooms_in_order
 
-    watched_rooms = rooms_visible_to(request.user).select_related("sitting__exam").order_by("-sitting__starts_at")[:20]
+    watched_rooms = rooms_in_order(request.user, now)[:20]
     return render(request, "exams/home.html", {"rows": rows, "practice_attempts": practice_attempts, "now": now,
                                                "watched_rooms": watched_rooms})
 

@@ -20,6 +20,21 @@ def rooms_visible_to(user: AbstractBaseUser) -> QuerySet[Room]:
     return Room.objects.filter(Q(proctors=user) | Q(observers=user)).distinct()
 
 
+def rooms_in_order(user: AbstractBaseUser, now) -> list[Room]:
+    """Return the rooms `user` may watch: those open for entry now first, then the coming ones, then the past."""
+    rooms = list(rooms_visible_to(user).select_related("sitting__exam"))
+
+    def order(room: Room) -> tuple:
+        sitting = room.sitting
+        if sitting.entry_opens_at <= now <= sitting.entry_closes_at:
+            return (0, sitting.starts_at, room.name)
+        if now < sitting.entry_opens_at:
+            return (1, sitting.starts_at, room.name)
+        return (2, -sitting.starts_at.timestamp(), room.name)
+
+    return sorted(rooms, key=order)
+
+
 def can_watch(user: AbstractBaseUser, room_id: int) -> bool:
     return rooms_visible_to(user).filter(pk=room_id).exists()
 

@@ -24,7 +24,7 @@ from exams.errors import ExamError
 from exams.models import Attempt, Enrolment
 
 from . import services
-from .access import can_act, can_watch, enrolment_for_proctor, room_for_watcher, rooms_visible_to
+from .access import can_act, can_watch, enrolment_for_proctor, room_for_watcher, rooms_in_order
 from .errors import ProctoringError
 from .models import CheckIn, IncidentKind, Recording, Still
 from .selectors import candidate_tile, room_session_payload
@@ -66,8 +66,7 @@ def json_action(view: Callable[..., dict[str, Any]]) -> Callable[..., JsonRespon
 @login_required
 @never_cache
 def rooms(request: HttpRequest) -> HttpResponse:
-    visible = rooms_visible_to(request.user).select_related("sitting__exam").order_by("-sitting__starts_at", "name")
-    return render(request, "proctoring/rooms.html", {"rooms": visible})
+    return render(request, "proctoring/rooms.html", {"rooms": rooms_in_order(request.user, timezone.now())})
 
 
 @login_required

@@ -41,6 +41,7 @@ function handle(message) {
     case 'hello':
       canAct = message.canAct;
       document.body.classList.toggle('observer', !canAct);
+      $('observer-note').hidden = canAct;
       session = message.session;
       message.tiles.forEach((tile) => tiles.set(tile.enrolment, tile));
       incidents = message.incidents;
@@ -258,6 +259,7 @@ function drawFocus() {
   document.querySelector('[data-action=resume]').hidden = !tile.attempt?.pausedAt;
   document.querySelector('[data-action=hand-over]').hidden = !tile.attempt?.locked;
   document.querySelector('.focus-actions').hidden = !canAct;
+  $('focus-chat-form').hidden = !canAct;  // observers read the chat, they do not write in it
   document.querySelectorAll('.tile').forEach((el) => el.classList.toggle('focused', Number(el.dataset.enrolment) === focusId));
   drawChat();
 }
