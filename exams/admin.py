@@ -129,14 +129,15 @@ class BlueprintInline(admin.TabularInline):
 
 @admin.register(Exam)
 class ExamAdmin(admin.ModelAdmin):
-    list_display = ["code", "title", "is_practice", "item_count", "duration_minutes", "points", "pass_percent"]
+    list_display = ["code", "title", "is_practice", "item_count", "duration_minutes", "points", "pass_percent",
+                    "evidence_retention_days"]
     inlines = [BlueprintInline]
 
 
 class RoomInline(admin.TabularInline):
     model = Room
     extra = 1
-    filter_horizontal = ["proctors"]
+    filter_horizontal = ["proctors", "observers"]
 
 
 class SittingForm(forms.ModelForm):
