@@ -6,10 +6,12 @@ No media offers are sent: the media process is not part of these tests (tests/pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -34,16 +36,50 @@ def session_cookie(user) -> str:
     return client.cookies["sessionid"].value
 
 
-async def connect(path: str, user=None, *, device: str = DEVICE) -> WebsocketCommunicator:
-    cookies = f"{DEVICE_COOKIE}={device}"
-    if user is not None:
-        cookies += f"; sessionid={await sync_to_async(session_cookie)(user)}"
-    communicator = WebsocketCommunicator(
-        application, path, headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1"), (b"cookie", cookies.encode())]
-    )
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
-    return communicator
+@pytest.fixture(autouse=True)
+def fresh_channel_layer(settings):
+    """Give each test its own channel-layer object, and a short offline grace.
+
+    channels_redis keeps asyncio locks in the layer object; one left held when an earlier test's
+    event loop closed would stall or break this test's sockets.
+    """
+    settings.PROCTORING_OFFLINE_GRACE_SECONDS = 0.2
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    yield
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+
+
+@pytest.fixture
+async def connect():
+    """Open a socket as `user` (anonymous if None); every socket is closed, and its consumer done, after the test."""
+    opened: list[WebsocketCommunicator] = []
+
+    async def open_socket(path: str, user=None, *, device: str = DEVICE) -> WebsocketCommunicator:
+        cookies = f"{DEVICE_COOKIE}={device}"
+        if user is not None:
+            cookies += f"; sessionid={await sync_to_async(session_cookie)(user)}"
+        communicator = WebsocketCommunicator(
+            application, path, headers=[(b"origin", ORIGIN), (b"host", b"127.0.0.1"), (b"cookie", cookies.encode())]
+        )
+        opened.append(communicator)
+        connected, _ = await communicator.connect(timeout=5)
+        assert connected
+        return communicator
+
+    yield open_socket
+
+    async def close(communicator: WebsocketCommunicator) -> None:
+        # A refused socket's consumer may sit in the Redis layer's blocking read for a while; it is
+        # cancelled after the timeout, which is all the clean-up needs.
+        with contextlib.suppress(Exception):
+            await communicator.disconnect(timeout=1)
+
+    await asyncio.gather(*(close(communicator) for communicator in opened))
+    # Let what the consumers started (connection-lost checks, the layer's cleaners) finish in this loop.
+    current = asyncio.current_task()
+    leftovers = [t for t in asyncio.all_tasks() if t is not current and t.get_name() != "proctoring-media-server"]
+    if leftovers:
+        await asyncio.wait(leftovers, timeout=2)
 
 
 async def refused_with(communicator: WebsocketCommunicator) -> int:
@@ -79,13 +115,13 @@ def candidate_path(enrolment) -> str:
 
 
 # --- the room socket ----------------------------------------------------------------------------
-async def test_the_room_socket_refuses_anonymous_and_outsiders(room_a, proctor_b, alice, committee_member):
+async def test_the_room_socket_refuses_anonymous_and_outsiders(connect, room_a, proctor_b, alice, committee_member):
     assert await refused_with(await connect(room_path(room_a))) == 4401
     for outsider in (proctor_b, alice, committee_member):
         assert await refused_with(await connect(room_path(room_a), outsider)) == 4404
 
 
-async def test_the_room_socket_says_hello_with_the_tiles(room_a, proctor_a, observer, alice_enrolment, bob_enrolment, sitting):
+async def test_the_room_socket_says_hello_with_the_tiles(connect, room_a, proctor_a, observer, alice_enrolment, bob_enrolment, sitting):
     sitting.start_code_required = True
     await sync_to_async(sitting.save)()
     session = await sync_to_async(services.room_advance)(room_id=room_a.pk, by=proctor_a, to=RoomSession.Stage.STARTED)
@@ -96,7 +132,11 @@ async def test_the_room_socket_says_hello_with_the_tiles(room_a, proctor_a, obse
     assert [tile["enrolment"] for tile in hello["tiles"]] == [alice_enrolment.pk]  # Bob sits in room B
     assert hello["tiles"][0]["name"] == "Alice Batbayar" and hello["tiles"][0]["checkin"] == "not_arrived"
     assert hello["session"]["stage"] == "started" and hello["session"]["startCode"] == session.start_code
-    await ws.disconnect()
+    # Another room's candidate cannot be watched from here: refused before anything reaches the media server.
+    await ws.send_json_to({"t": "view", "session": bob_enrolment.pk, "sdp": "v=0", "quality": "grid", "viewId": "v1"})
+    assert (await ws.receive_json_from(timeout=5))["t"] == "error"
+    await ws.send_json_to({"t": "snapshot", "enrolment": bob_enrolment.pk})
+    assert (await ws.receive_json_from(timeout=5))["t"] == "error"
 
     watching = await connect(room_path(room_a), observer)
     hello = await watching.receive_json_from(timeout=5)
@@ -104,10 +144,9 @@ async def test_the_room_socket_says_hello_with_the_tiles(room_a, proctor_a, obse
     assert hello["session"]["startCode"] == ""  # the code is the proctors' to give out
     await watching.send_json_to({"t": "snapshot", "enrolment": alice_enrolment.pk})
     assert (await watching.receive_json_from(timeout=5))["t"] == "error"
-    await watching.disconnect()
 
 
-async def test_a_candidates_signals_reach_the_proctor_as_a_tile_and_an_incident(attempt, alice, alice_enrolment, proctor_a, room_a):
+async def test_a_candidates_signals_reach_the_proctor_as_a_tile_and_an_incident(connect, attempt, alice, alice_enrolment, proctor_a, room_a):
     room = await connect(room_path(room_a), proctor_a)
     assert (await room.receive_json_from(timeout=5))["t"] == "hello"
     candidate = await connect(candidate_path(alice_enrolment), alice)
@@ -137,11 +176,9 @@ async def test_a_candidates_signals_reach_the_proctor_as_a_tile_and_an_incident(
     await candidate.send_json_to({"t": "signals", "state": {"screen": True}})
     ended = await receive_until(room, lambda m: m["t"] == "incident")
     assert ended["incident"]["id"] == incident["id"] and ended["incident"]["endedAt"] is not None
-    await candidate.disconnect()
-    await room.disconnect()
 
 
-async def test_the_chat_both_ways(attempt, alice, alice_enrolment, proctor_a, room_a):
+async def test_the_chat_both_ways(connect, attempt, alice, alice_enrolment, proctor_a, room_a):
     room = await connect(room_path(room_a), proctor_a)
     await room.receive_json_from(timeout=5)
     candidate = await connect(candidate_path(alice_enrolment), alice)
@@ -163,14 +200,14 @@ async def test_the_chat_both_ways(attempt, alice, alice_enrolment, proctor_a, ro
 
     await candidate.send_json_to({"t": "message", "text": "   "})
     assert (await receive_until(candidate, lambda m: m["t"] == "error"))["reason"]
+    await candidate.send_json_to({"t": "media.offer", "kinds": {"0": "camera"}})  # no SDP: never forwarded
+    assert (await receive_until(candidate, lambda m: m["t"] == "error"))["reason"]
     await candidate.send_json_to({"t": "what"})
     assert (await receive_until(candidate, lambda m: m["t"] == "error"))["reason"]
     assert await sync_to_async(Message.objects.count)() == 2
-    await candidate.disconnect()
-    await room.disconnect()
 
 
-async def test_the_candidate_socket_is_the_candidates_own(alice_enrolment, bob, proctor_a, alice, exam, room_a):
+async def test_the_candidate_socket_is_the_candidates_own(connect, alice_enrolment, bob, proctor_a, alice, exam, room_a):
     assert await refused_with(await connect(candidate_path(alice_enrolment))) == 4401
     for outsider in (bob, proctor_a):
         assert await refused_with(await connect(candidate_path(alice_enrolment), outsider)) == 4404
@@ -186,7 +223,7 @@ async def test_the_candidate_socket_is_the_candidates_own(alice_enrolment, bob, 
     assert not await sync_to_async(CheckIn.objects.filter(socket_channel__gt="").exists)()
 
 
-async def test_checkin_and_room_steps_reach_the_candidate(alice, alice_enrolment, proctor_a, observer, room_a):
+async def test_checkin_and_room_steps_reach_the_candidate(connect, alice, alice_enrolment, proctor_a, observer, room_a):
     await sync_to_async(services.checkin_arrive)(enrolment_id=alice_enrolment.pk, candidate=alice)
     candidate = await connect(candidate_path(alice_enrolment), alice)
     assert (await candidate.receive_json_from(timeout=5))["checkin"] == "waiting"
@@ -199,17 +236,15 @@ async def test_checkin_and_room_steps_reach_the_candidate(alice, alice_enrolment
     assert await receive_until(candidate, lambda m: m["t"] == "room") == {"t": "room", "stage": "started"}
     stage = await receive_until(watching, lambda m: m["t"] == "stage")
     assert stage["session"]["stage"] == "started" and stage["session"]["startCode"] == ""
-    await candidate.disconnect()
-    await watching.disconnect()
 
 
-async def test_a_lost_connection_becomes_an_incident_after_the_grace(attempt, alice, alice_enrolment, proctor_a, room_a, settings):
+async def test_a_lost_connection_becomes_an_incident_after_the_grace(connect, attempt, alice, alice_enrolment, proctor_a, room_a, settings):
     settings.PROCTORING_OFFLINE_GRACE_SECONDS = 0.3
     room = await connect(room_path(room_a), proctor_a)
     await room.receive_json_from(timeout=5)
     candidate = await connect(candidate_path(alice_enrolment), alice)
     await candidate.receive_json_from(timeout=5)
-    await candidate.disconnect()
+    await candidate.disconnect(timeout=10)
     offline = await receive_until(room, lambda m: m["t"] == "tile" and m["tile"]["online"] is False)
     assert offline["tile"]["enrolment"] == alice_enrolment.pk
     lost = await receive_until(room, lambda m: m["t"] == "incident")
@@ -219,26 +254,27 @@ async def test_a_lost_connection_becomes_an_incident_after_the_grace(attempt, al
     await back.receive_json_from(timeout=5)
     closed = await receive_until(room, lambda m: m["t"] == "incident")
     assert closed["incident"]["id"] == lost["incident"]["id"] and closed["incident"]["endedAt"] is not None
-    await back.disconnect()
-    await room.disconnect()
 
 
-async def test_a_reload_within_the_grace_is_no_incident(attempt, alice, alice_enrolment, proctor_a, settings):
+async def test_a_reload_within_the_grace_is_no_incident(connect, attempt, alice, alice_enrolment, proctor_a, settings):
     settings.PROCTORING_OFFLINE_GRACE_SECONDS = 0.5
     first = await connect(candidate_path(alice_enrolment), alice)
     await first.receive_json_from(timeout=5)
     second = await connect(candidate_path(alice_enrolment), alice)  # the new tab opens before the old one goes
     await second.receive_json_from(timeout=5)
-    await first.disconnect()
+    await first.disconnect(timeout=10)
     await asyncio.sleep(0.8)
     assert not await sync_to_async(Incident.objects.exists)()
     checkin = await sync_to_async(CheckIn.objects.get)(enrolment=alice_enrolment)
     assert checkin.is_online
-    await second.disconnect()
+    # Leaving for good, though, is noticed.
+    await second.disconnect(timeout=10)
+    await asyncio.sleep(0.8)
+    assert await sync_to_async(Incident.objects.filter(kind=IncidentKind.CONNECTION).count)() == 1
 
 
 # --- the exam page's socket hears the proctor ----------------------------------------------------------
-async def test_pause_resume_and_disqualify_reach_the_exam_page(attempt, alice, proctor_a):
+async def test_pause_resume_and_disqualify_reach_the_exam_page(connect, attempt, alice, proctor_a):
     exam_page = await connect(f"/ws/attempt/{attempt.pk}/", alice)
     state = await exam_page.receive_json_from(timeout=5)
     assert state["t"] == "state" and state["pausedAt"] is None
@@ -257,10 +293,9 @@ async def test_pause_resume_and_disqualify_reach_the_exam_page(attempt, alice, p
 
     await sync_to_async(services.attempt_disqualify)(attempt_id=attempt.pk, by=proctor_a, reason="Someone else answered")
     assert await receive_until(exam_page, lambda m: m["t"] == "ended") == {"t": "ended", "reason": "Someone else answered"}
-    await exam_page.disconnect()
 
 
-async def test_a_pause_reaches_the_room_as_a_tile(attempt, proctor_a, room_a, alice_enrolment):
+async def test_a_pause_reaches_the_room_as_a_tile(connect, attempt, proctor_a, room_a, alice_enrolment):
     room = await connect(room_path(room_a), proctor_a)
     await room.receive_json_from(timeout=5)
     await sync_to_async(services.attempt_pause)(attempt_id=attempt.pk, by=proctor_a, reason="Network")
@@ -268,10 +303,9 @@ async def test_a_pause_reaches_the_room_as_a_tile(attempt, proctor_a, room_a, al
     assert tile["tile"]["enrolment"] == alice_enrolment.pk and tile["tile"]["attempt"]["pauseReason"] == "Network"
     attempt_row = await sync_to_async(Attempt.objects.get)(pk=attempt.pk)
     assert attempt_row.is_paused
-    await room.disconnect()
 
 
-async def test_a_started_attempt_reaches_the_room(alice, alice_enrolment, proctor_a, room_a):
+async def test_a_started_attempt_reaches_the_room(connect, alice, alice_enrolment, proctor_a, room_a):
     await sync_to_async(admit)(alice_enrolment, proctor_a)
     await sync_to_async(services.room_advance)(room_id=room_a.pk, by=proctor_a, to=RoomSession.Stage.STARTED)
     room = await connect(room_path(room_a), proctor_a)
@@ -281,4 +315,3 @@ async def test_a_started_attempt_reaches_the_room(alice, alice_enrolment, procto
     started = await sync_to_async(attempt_start)(candidate=alice, enrolment_id=alice_enrolment.pk, device_id=DEVICE)
     tile = await receive_until(room, lambda m: m["t"] == "tile" and m["tile"]["attempt"] is not None)
     assert tile["tile"]["attempt"]["id"] == started.pk and tile["tile"]["attempt"]["status"] == "in_progress"
-    await room.disconnect()

@@ -103,6 +103,15 @@ def test_a_still_is_404_to_everyone_else(still, outsider, request):
     assert not EvidenceAccess.objects.exists()
 
 
+def test_someone_the_board_gave_the_right_opens_a_still_and_is_logged(still, committee_member):
+    from django.contrib.auth.models import Permission
+
+    committee_member.user_permissions.add(Permission.objects.get(codename="view_still", content_type__app_label="proctoring"))
+    response = client_for(committee_member).get(reverse("proctoring:still", args=[still.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == JPEG
+    assert EvidenceAccess.objects.get().user == committee_member
+
+
 def test_a_still_redirects_anonymous_to_login(still):
     response = client_for(None).get(reverse("proctoring:still", args=[still.pk]))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
@@ -121,12 +130,20 @@ def test_a_recording_is_served_and_logged_like_a_still(media_root, alice_enrolme
     assert EvidenceAccess.objects.count() == 1
 
 
-def test_candidate_evidence_lists_the_check_in_stills_for_watchers_only(still, alice_enrolment, proctor_a, observer, proctor_b, alice):
+def test_candidate_evidence_lists_the_check_in_stills_for_watchers_only(still, alice_enrolment, bob_enrolment, proctor_a, observer,
+                                                                       proctor_b, alice):
     Still.objects.create(enrolment=alice_enrolment, track=Still.Track.CAMERA, taken_at=timezone.now(), path="stills/periodic.jpg")
+    Still.objects.create(enrolment=bob_enrolment, track=Still.Track.CAMERA, purpose=Still.Purpose.ID_CARD, taken_at=timezone.now(),
+                         path="stills/bobs-id.jpg")
+    recording = Recording.objects.create(enrolment=alice_enrolment, track="screen", started_at=timezone.now(), path="rec/a.webm")
+    Recording.objects.create(enrolment=bob_enrolment, track="screen", started_at=timezone.now(), path="rec/b.webm")
     url = reverse("proctoring:candidate_evidence", args=[alice_enrolment.pk])
     for watcher in (proctor_a, observer):
-        listed = client_for(watcher).get(url).json()["stills"]
-        assert [(s["id"], s["purpose"], s["url"]) for s in listed] == [(still.pk, "incident", reverse("proctoring:still", args=[still.pk]))]
+        listed = client_for(watcher).get(url).json()
+        assert [(s["id"], s["purpose"], s["url"]) for s in listed["stills"]] == [
+            (still.pk, "incident", reverse("proctoring:still", args=[still.pk]))]
+        assert [(r["id"], r["url"]) for r in listed["recordings"]] == [
+            (recording.pk, reverse("proctoring:recording", args=[recording.pk]))]
     for outsider in (proctor_b, alice):
         assert client_for(outsider).get(url).status_code == 404
     assert client_for(None).get(url).status_code == 302
