@@ -190,13 +190,14 @@ def candidate_evidence(request: HttpRequest, enrolment_id: int) -> JsonResponse:
     })
 
 
-def _may_open_evidence(user, enrolment: Enrolment) -> bool:
+def _may_open_evidence(user, item: Still | Recording) -> bool:
     # The room's proctors and observers, and whoever the board gave the right (committee, admins).
-    return can_watch(user, enrolment.room_id) or user.has_perm("proctoring.view_still")
+    permission = "proctoring.view_still" if isinstance(item, Still) else "proctoring.view_recording"
+    return can_watch(user, item.enrolment.room_id) or user.has_perm(permission)
 
 
 def _serve_evidence(request: HttpRequest, item: Still | Recording, content_type: str) -> FileResponse:
-    if not _may_open_evidence(request.user, item.enrolment):
+    if not _may_open_evidence(request.user, item):
         raise Http404
     path = services.evidence_open(user=request.user, item=item, address=request.META.get("REMOTE_ADDR"))
     if not path.exists():

@@ -38,6 +38,20 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Give each test its own channel-layer object.
+
+    channels_redis keeps asyncio locks in the layer object; one left held when an earlier test's
+    event loop closed would stall or break a later test's sockets ("bound to a different event loop").
+    """
+    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    yield
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_form_cache():
     from exams import form_cache
 

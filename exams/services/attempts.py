@@ -172,7 +172,9 @@ def attempt_submit(*, attempt_id: int, by: str, actor: AbstractBaseUser | None =
         attempt.status = AttemptStatus.SUBMITTED
         attempt.submitted_at = min(now, attempt.answers_close_at())
         attempt.submitted_by = by
-        attempt.save(update_fields=["status", "submitted_at", "submitted_by"])
+        # A paused attempt collected by the proctor is over, not paused any more.
+        attempt.paused_at, attempt.pause_reason = None, ""
+        attempt.save(update_fields=["status", "submitted_at", "submitted_by", "paused_at", "pause_reason"])
         _event(attempt, AttemptEvent.Kind.SUBMITTED, now, actor=actor, by=by)
         push_to_attempt_after_commit(attempt.pk, {"type": "attempt.submitted", "by": by})
 

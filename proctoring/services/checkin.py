@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exams.models import Attempt, AttemptStatus, Enrolment, SubmittedBy
+from exams.models import Attempt, AttemptStatus, Enrolment, Room, SubmittedBy
 from exams.services import attempt_submit
 
 from ..errors import ProctoringError
@@ -62,6 +62,13 @@ def checkin_arrive(*, enrolment_id: int, candidate: AbstractBaseUser, now: datet
         return checkin
 
 
+def _enrolment_of_proctor(enrolment_id: int, by: AbstractBaseUser) -> Enrolment:
+    enrolment = Enrolment.objects.select_related("sitting").filter(pk=enrolment_id, room__proctors=by).first()
+    if enrolment is None:
+        raise ProctoringError(_("No such candidate in your rooms."), code="not_found")
+    return enrolment
+
+
 def _decidable(enrolment: Enrolment, checkin: CheckIn, now: datetime) -> None:
     if checkin.status == CheckIn.Status.ABSENT:
         raise ProctoringError(_("This candidate is recorded as absent."))
@@ -75,7 +82,7 @@ def checkin_admit(*, enrolment_id: int, by: AbstractBaseUser, now: datetime | No
     """Admit a candidate after the ID and room check: they may start once the room starts."""
     now = now or timezone.now()
     with transaction.atomic():
-        enrolment = Enrolment.objects.select_related("sitting").get(pk=enrolment_id)
+        enrolment = _enrolment_of_proctor(enrolment_id, by)
         checkin = _checkin_locked(enrolment)
         _decidable(enrolment, checkin, now)
         if checkin.status == CheckIn.Status.ADMITTED:
@@ -95,7 +102,7 @@ def checkin_refuse(*, enrolment_id: int, by: AbstractBaseUser, reason: str, now:
     if not reason:
         raise ProctoringError(_("Give the reason for refusing."))
     with transaction.atomic():
-        enrolment = Enrolment.objects.select_related("sitting").get(pk=enrolment_id)
+        enrolment = _enrolment_of_proctor(enrolment_id, by)
         checkin = _checkin_locked(enrolment)
         _decidable(enrolment, checkin, now)
         checkin.status, checkin.decided_at, checkin.decided_by, checkin.reason = CheckIn.Status.REFUSED, now, by, reason[:500]
@@ -130,6 +137,8 @@ def room_advance(*, room_id: int, by: AbstractBaseUser, to: str, now: datetime |
     """Move the room to its next control step: start, collect (submit every attempt) or end."""
     now = now or timezone.now()
     with transaction.atomic():
+        if not Room.objects.filter(pk=room_id, proctors=by).exists():
+            raise ProctoringError(_("No such room among yours."), code="not_found")
         session = room_session_for(room_id, lock=True)
         expected = RoomSession.next_stage(session.stage)
         if to != expected:
@@ -173,8 +182,10 @@ def absentees_mark(*, now: datetime | None = None, room_id: int | None = None, r
     Return the enrolments newly marked.
     """
     now = now or timezone.now()
+    # A refused candidate keeps the proctor's decision and reason: that says more than "absent".
     enrolments = (
-        Enrolment.objects.exclude(attempts__is_practice=False).exclude(checkin__status=CheckIn.Status.ABSENT)
+        Enrolment.objects.exclude(attempts__is_practice=False)
+        .exclude(checkin__status__in=[CheckIn.Status.ABSENT, CheckIn.Status.REFUSED])
         .select_related("sitting")
     )
     if room_id is not None:
@@ -187,7 +198,9 @@ def absentees_mark(*, now: datetime | None = None, room_id: int | None = None, r
         with transaction.atomic():
             checkin = _checkin_locked(enrolment)
             # Started meanwhile, or marked by another worker: leave it.
-            if checkin.status == CheckIn.Status.ABSENT or Attempt.objects.filter(enrolment=enrolment, is_practice=False).exists():
+            if checkin.status in (CheckIn.Status.ABSENT, CheckIn.Status.REFUSED) or Attempt.objects.filter(
+                enrolment=enrolment, is_practice=False
+            ).exists():
                 continue
             why = reason or _("Had not started when entry closed at %(time)s.") % {"time": clock(enrolment.sitting.entry_closes_at)}
             checkin.status, checkin.decided_at, checkin.reason = CheckIn.Status.ABSENT, now, why

@@ -234,6 +234,7 @@ def test_collect_submits_the_running_attempts_of_that_room_only(attempt, carol_e
         collected.refresh_from_db()
         assert collected.status == AttemptStatus.SUBMITTED and collected.submitted_by == SubmittedBy.STAFF
         assert collected.events.get(kind="submitted").actor == proctor_a
+        assert collected.paused_at is None and collected.pause_reason == ""  # over, not paused
     bob_attempt.refresh_from_db()
     assert bob_attempt.status == AttemptStatus.IN_PROGRESS
     assert services.room_session_for(room_a.pk).collected_at == now
@@ -292,3 +293,29 @@ def test_the_periodic_absentee_task_marks_and_counts(alice_enrolment, sitting):
     assert tasks.mark_absentees() == 1
     assert tasks.mark_absentees() == 0
     assert CheckIn.objects.get(enrolment=alice_enrolment).status == CheckIn.Status.ABSENT
+
+
+def test_a_refused_candidate_keeps_the_refusal_when_the_room_ends(alice, alice_enrolment, proctor_a, room_a):
+    services.checkin_arrive(enrolment_id=alice_enrolment.pk, candidate=alice)
+    services.checkin_refuse(enrolment_id=alice_enrolment.pk, by=proctor_a, reason="The ID card did not match")
+    for step in (Stage.STARTED, Stage.COLLECTED, Stage.ENDED):
+        services.room_advance(room_id=room_a.pk, by=proctor_a, to=step)
+    services.absentees_mark(now=timezone.now() + timedelta(days=1))
+    checkin = CheckIn.objects.get(enrolment=alice_enrolment)
+    assert (checkin.status, checkin.reason, checkin.decided_by) == (
+        CheckIn.Status.REFUSED, "The ID card did not match", proctor_a)
+
+
+def test_only_the_rooms_proctors_decide_or_take_its_steps(alice, alice_enrolment, proctor_b, room_a):
+    # The services check it themselves, whatever view or command calls them.
+    services.checkin_arrive(enrolment_id=alice_enrolment.pk, candidate=alice)
+    for call in (
+        lambda: services.checkin_admit(enrolment_id=alice_enrolment.pk, by=proctor_b),
+        lambda: services.checkin_refuse(enrolment_id=alice_enrolment.pk, by=proctor_b, reason="no"),
+        lambda: services.room_advance(room_id=room_a.pk, by=proctor_b, to=Stage.STARTED),
+    ):
+        with pytest.raises(ProctoringError) as refused:
+            call()
+        assert refused.value.code == "not_found"
+    assert CheckIn.objects.get(enrolment=alice_enrolment).status == CheckIn.Status.WAITING
+    assert services.room_session_for(room_a.pk).stage == Stage.ADMITTING

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -37,16 +36,9 @@ def session_cookie(user) -> str:
 
 
 @pytest.fixture(autouse=True)
-def fresh_channel_layer(settings):
-    """Give each test its own channel-layer object, and a short offline grace.
-
-    channels_redis keeps asyncio locks in the layer object; one left held when an earlier test's
-    event loop closed would stall or break this test's sockets.
-    """
+def short_offline_grace(settings):
+    # Each test also gets a channel layer of its own: tests/conftest.py's _fresh_channel_layer.
     settings.PROCTORING_OFFLINE_GRACE_SECONDS = 0.2
-    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
-    yield
-    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
 
 
 @pytest.fixture

@@ -112,6 +112,19 @@ def test_someone_the_board_gave_the_right_opens_a_still_and_is_logged(still, com
     assert EvidenceAccess.objects.get().user == committee_member
 
 
+def test_the_right_to_stills_does_not_open_recordings(media_root, alice_enrolment, committee_member):
+    from django.contrib.auth.models import Permission
+
+    path = write(media_root, "rec/a.webm", b"webm")
+    recording = Recording.objects.create(enrolment=alice_enrolment, track="camera", started_at=timezone.now(), path=path, size=4)
+    url = reverse("proctoring:recording", args=[recording.pk])
+    committee_member.user_permissions.add(Permission.objects.get(codename="view_still", content_type__app_label="proctoring"))
+    assert client_for(committee_member).get(url).status_code == 404
+    committee_member.user_permissions.add(Permission.objects.get(codename="view_recording", content_type__app_label="proctoring"))
+    assert client_for(committee_member).get(url).status_code == 200
+    assert EvidenceAccess.objects.get().recording == recording
+
+
 def test_a_still_redirects_anonymous_to_login(still):
     response = client_for(None).get(reverse("proctoring:still", args=[still.pk]))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
