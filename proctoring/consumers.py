@@ -145,6 +145,9 @@ class CandidateConsumer(_Refusing):
     async def candidate_message(self, event: dict) -> None:
         await self.send_json({"t": "message", "message": event["message"]})
 
+    async def candidate_warning(self, event: dict) -> None:
+        await self.send_json({"t": "warning", "label": event["label"], "note": event["note"], "atLabel": event["atLabel"]})
+
     async def candidate_room(self, event: dict) -> None:
         await self.send_json({"t": "room", "stage": event["stage"]})
 

@@ -47,6 +47,7 @@ def candidate_strings() -> dict[str, str | dict]:
         "mbps": _("%(n)s Mbps"), "passed": _("Your computer is ready for the exam."),
         "failed": _("Fix the problems below, then run the check again."),
         "shareScreen": _("Share your whole screen"), "proctor": _("Proctor"), "you": _("You"),
+        "recorded": _("⚠ Recorded by your proctor"),
         "newMessage": _("New message from your proctor"), "paused": _("The exam is paused"),
         "pausedText": _("Your proctor paused the exam: %(reason)s. The clock has stopped; your time is kept."),
         "endedTitle": _("Your attempt was ended by the proctor"),

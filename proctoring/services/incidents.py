@@ -18,7 +18,13 @@ from exams.models import Attempt, AttemptStatus, Enrolment
 
 from ..errors import ProctoringError
 from ..models import CheckIn, Incident, IncidentKind, RoomEvent, Still
-from ._common import log_room_event, push_tile_after_commit, push_to_room_after_commit
+from ._common import (
+    clock,
+    log_room_event,
+    push_tile_after_commit,
+    push_to_candidate_after_commit,
+    push_to_room_after_commit,
+)
 
 # What each signal kind needs from the page's report to be fine.
 SIGNAL_CHECKS = {
@@ -123,6 +129,11 @@ def incident_record(*, enrolment_id: int, by: AbstractBaseUser, kind: str, note:
         log_room_event(room_id=enrolment.room_id, kind=RoomEvent.Kind.INCIDENT, at=now, actor=by, enrolment=enrolment,
                        reason=note, incident=incident.pk, incident_kind=kind)
         _push_incident(incident)
+        # The candidate is told at once what was recorded (and can answer in the chat).
+        push_to_candidate_after_commit(enrolment.pk, {
+            "type": "candidate.warning", "label": str(incident.get_kind_display()), "note": incident.note,
+            "atLabel": clock(now),
+        })
         return incident
 
 

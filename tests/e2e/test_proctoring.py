@@ -176,6 +176,32 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         assert Attempt.objects.get(pk=attempt.pk).deadline - deadline_before == moved + timedelta(minutes=10), (
             list(AttemptEvent.objects.filter(attempt=attempt).values_list("kind", "detail")))
 
+        # A message and its reply; an incident recorded with the stills of the moment, which the
+        # candidate is told about at once.
+        proctor.get_by_test_id("proctor-message").fill("Please keep your hands on the desk.")
+        proctor.get_by_test_id("proctor-message").press("Enter")
+        expect(candidate.get_by_test_id("chat-list")).to_contain_text("Please keep your hands on the desk.", timeout=WAIT)
+        candidate.get_by_test_id("chat").locator("input").fill("Understood.")
+        candidate.get_by_test_id("chat").get_by_role("button", name="Send").click()
+        expect(proctor.locator("#focus-chat")).to_contain_text("Understood.", timeout=WAIT)
+        proctor.get_by_test_id("incident-kind").select_option("looking_away")
+        proctor.get_by_test_id("reason").fill("Looked to the left for ten seconds")
+        proctor.get_by_role("button", name="Record incident").click()
+        expect(candidate.get_by_test_id("chat-list")).to_contain_text("Looking away: Looked to the left", timeout=WAIT)
+        recorded = wait_until(lambda: Incident.objects.filter(enrolment=enrolment, kind=IncidentKind.LOOKING_AWAY).first(),
+                              timeout=10, message="the proctor's incident")
+        assert recorded.raised_by.username == "proctor_a" and recorded.still_id and recorded.screen_still_id
+
+        # The candidate's network drops for a few seconds: the page reconnects and publishes
+        # again, and the proctor's view plays on with nothing done on the proctor's side.
+        candidate_ctx.set_offline(True)
+        expect(proctor.locator(f".tile[data-enrolment='{enrolment.pk}'] .online")).to_have_attribute("data-online", "no", timeout=WAIT)
+        candidate.wait_for_timeout(2000)
+        candidate_ctx.set_offline(False)
+        expect(proctor.locator(f".tile[data-enrolment='{enrolment.pk}'] .online")).to_have_attribute("data-online", "yes", timeout=WAIT)
+        wait_until(lambda: _video_plays(proctor, "#focus-camera") and _video_plays(proctor, "#focus-screen"), timeout=25,
+                   message="the focus view plays on after the candidate's network came back")
+
         # A proctor of another room gets nothing of this room.
         _sign_in(other, base, "proctor_b")
         assert other.goto(f"{base}/proctoring/rooms/{room.pk}/").status == 404

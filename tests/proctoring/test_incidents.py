@@ -272,3 +272,20 @@ def test_outsiders_cannot_message_a_candidate(alice_enrolment, outsider, request
         services.message_send(enrolment_id=alice_enrolment.pk, author=request.getfixturevalue(outsider), text="Hello")
     assert refused.value.code == "not_found"
     assert not Message.objects.exists()
+
+
+def test_the_candidate_is_told_of_an_incident_the_proctor_recorded(attempt, alice_enrolment, proctor_a,
+                                                                    django_capture_on_commit_callbacks):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from proctoring.groups import candidate_group
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(candidate_group(alice_enrolment.pk), channel)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_record(enrolment_id=alice_enrolment.pk, by=proctor_a, kind=IncidentKind.PHONE, note="A phone on the desk")
+    told = async_to_sync(layer.receive)(channel)
+    assert (told["type"], told["label"], told["note"]) == ("candidate.warning", "Using a phone", "A phone on the desk")
+    async_to_sync(layer.group_discard)(candidate_group(alice_enrolment.pk), channel)

@@ -12,6 +12,7 @@ const chat = new Chat({ root: $('chat'), strings: S, send: (m) => monitor.send(m
 
 function handle(message) {
   if (message.t === 'hello') chat.show(message.messages);
+  if (message.t === 'warning') { chat.warn(message); $('chat').scrollIntoView({ block: 'nearest' }); }
   if (message.t === 'message') {
     chat.add(message.message);
     if (message.message.fromProctor) $('chat').scrollIntoView({ block: 'nearest' });

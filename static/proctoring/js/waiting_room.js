@@ -30,6 +30,7 @@ function handle(message) {
     case 'checkin': checkin = { status: message.status, reason: message.reason }; break;
     case 'room': room = message.stage; break;
     case 'message': chat.add(message.message); break;
+    case 'warning': chat.warn(message); break;
     case 'refused': if (message.code === 4401) location.assign('/login/'); break;
     default: break;
   }

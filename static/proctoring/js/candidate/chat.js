@@ -35,6 +35,21 @@ export class Chat {
     }
   }
 
+  // An incident the proctor recorded: shown in the thread, marked, so the candidate can answer.
+  warn({ label, note, atLabel }) {
+    const line = document.createElement('li');
+    line.className = 'warning';
+    const who = document.createElement('b');
+    who.textContent = `${this.strings.recorded} ${atLabel}`;
+    const text = document.createElement('span');
+    text.textContent = note ? `${label}: ${note}` : label;
+    line.append(who, text);
+    this.list.append(line);
+    this.list.scrollTop = this.list.scrollHeight;
+    this.root.classList.add('unread');
+    this.root.dataset.unread = 'yes';
+  }
+
   markRead() {
     this.root.classList.remove('unread');
     delete this.root.dataset.unread;
