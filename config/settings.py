@@ -176,6 +176,9 @@ CELERY_BEAT_SCHEDULE = {
 PROCTORING_STILL_SECONDS = env_int("PROCTORING_STILL_SECONDS", 5)
 # Called by the media process for every still and recording it writes: they become rows.
 PROCTORING_EVIDENCE_HOOK = "proctoring.services.evidence_hook"
+# Signals from the exam page open incidents only this long after the start: the page must ask for
+# the screen share again when it opens (a browser rule), and that gap is not an incident.
+PROCTORING_SIGNAL_GRACE_SECONDS = env_int("PROCTORING_SIGNAL_GRACE_SECONDS", 20)
 # A candidate's socket gone this long mid-attempt is a "connection lost" incident.
 PROCTORING_OFFLINE_GRACE_SECONDS = env_int("PROCTORING_OFFLINE_GRACE_SECONDS", 5)
 

@@ -112,6 +112,8 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     payload = attempt_payload(attempt, attempt_form(attempt), timezone.now())
     payload["thisDevice"] = attempt.device_id == request.device_id
     proctoring = _proctoring_payload(attempt)
+    if proctoring is not None:
+        proctoring["thisDevice"] = payload["thisDevice"]
     return render(request, "exams/attempt.html", {"attempt": attempt, "payload": payload, "proctoring": proctoring})
 
 

@@ -14,8 +14,10 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from exams.middleware import DEVICE_COOKIE
 from exams.models import Enrolment
 
 from . import services
@@ -72,6 +74,7 @@ class CandidateConsumer(_Refusing):
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return
         self.user = user
+        self.device_id = self.scope.get("cookies", {}).get(DEVICE_COOKIE, "")
         enrolment = await self._own_enrolment(int(self.scope["url_route"]["kwargs"]["enrolment_id"]))
         if enrolment is None:
             await self.refuse(CLOSE_NOT_FOUND)
@@ -129,11 +132,15 @@ class CandidateConsumer(_Refusing):
         if not isinstance(sdp, str) or len(sdp) > MAX_SDP_LENGTH or not isinstance(kinds, dict):
             await self.send_error(_("Malformed media offer."))
             return
+        if (refusal := await self._publish_refusal()) is not None:
+            await self.send_json({"t": "media.error", "reason": refusal})
+            return
         try:
             await media.send_publish(
                 layer=self.channel_layer, session=str(self.enrolment_id), sdp=sdp,
                 kinds={str(k): str(v) for k, v in kinds.items()}, reply_to=self.channel_name,
-                notify_group=room_group(self.room_id), meta={"enrolment": self.enrolment_id},
+                # The media server's word on what arrives comes to this socket's group (below).
+                notify_group=candidate_group(self.enrolment_id), meta={"enrolment": self.enrolment_id},
             )
         except ValueError:
             await self.send_error(_("Malformed media offer."))
@@ -154,13 +161,26 @@ class CandidateConsumer(_Refusing):
     async def media_answer(self, event: dict) -> None:
         await self.send_json({"t": "media.answer", "sdp": event["sdp"]})
 
+    async def media_state(self, event: dict) -> None:
+        """What the media server receives of this candidate: the server-side witness of the signals."""
+        tracks = services.clean_media_state(event.get("connection"), event.get("tracks"))
+        await database_sync_to_async(services.media_state_report)(enrolment_id=self.enrolment_id, tracks=tracks)
+
     async def media_error(self, event: dict) -> None:
         await self.send_json({"t": "media.error", "reason": event.get("reason", "")})
 
     # --- helpers --------------------------------------------------------------------------------
     @database_sync_to_async
     def _own_enrolment(self, enrolment_id: int) -> Enrolment | None:
-        return Enrolment.objects.filter(pk=enrolment_id, candidate=self.user, sitting__proctored=True).first()
+        enrolment = Enrolment.objects.select_related("sitting").filter(pk=enrolment_id, candidate=self.user,
+                                                                       sitting__proctored=True).first()
+        if enrolment is None or not services.may_join_live_room(enrolment, timezone.now()):
+            return None
+        return enrolment
+
+    @database_sync_to_async
+    def _publish_refusal(self) -> str | None:
+        return services.publish_refusal(Enrolment.objects.get(pk=self.enrolment_id), self.device_id)
 
     @database_sync_to_async
     def _state(self) -> dict:
@@ -252,9 +272,6 @@ class RoomConsumer(_Refusing):
         if not self.acts:
             session["startCode"] = ""  # observers watch; the code is the proctors' to give
         await self.send_json({"t": "stage", "session": session})
-
-    async def media_state(self, event: dict) -> None:
-        await self.send_json({"t": "media", **{k: v for k, v in event.items() if k != "type"}})
 
     async def media_answer(self, event: dict) -> None:
         await self.send_json({"t": "media.answer", "viewId": event.get("view_id", ""), "sdp": event["sdp"]})

@@ -25,4 +25,7 @@ def show_attempt_change_to_room(sender, attempt_id: int, message: dict, **kwargs
             system_incident_open(enrolment=attempt.enrolment, kind=IncidentKind.SECOND_DEVICE, now=now, note=message.get("reason", ""))
         elif message.get("type") == "attempt.unlocked":
             system_incident_close(enrolment=attempt.enrolment, kind=IncidentKind.SECOND_DEVICE, now=now)
+        elif message.get("type") in ("attempt.submitted", "attempt.ended"):
+            # The attempt is over: nothing is "still going on" for the proctor to watch.
+            system_incident_close(enrolment=attempt.enrolment, kind=None, now=now)
         push_tile_after_commit(attempt.enrolment.room_id, attempt.enrolment_id)

@@ -84,6 +84,9 @@ def proctor_strings() -> dict[str, str | dict]:
         "record": _("Record incident"), "send": _("Send"), "open": _("open"), "stills": _("Stills"),
         "noSignal": _("no video yet"), "observer": _("You observe this room: you can watch, not act."),
         "systemCheck": _("check"),
+        "confirmDisqualify": _("Confirm: disqualify %(name)s"),
+        "pausedTooLong": _("Paused for two hours or more: by the rules the sitting ends for this candidate and the board "
+                           "reschedules them (collect the attempt and record a technical incident)."),
         "problems": {
             "phone": _("a phone"), "camera": _("no camera"), "microphone": _("no microphone"),
             "screen": _("no whole-screen share"), "upload": _("upload below 4 Mbps"), "not_chrome": _("not Chrome"),

@@ -57,7 +57,7 @@ def json_action(view: Callable[..., dict[str, Any]]) -> Callable[..., JsonRespon
         except ExamError as exc:  # ProctoringError, and the exam rules it relies on (a hand-over)
             if exc.code == "not_found":
                 raise Http404 from exc
-            return JsonResponse({"ok": False, "error": exc.message}, status=400)
+            return JsonResponse({"ok": False, "error": exc.message, "code": exc.code}, status=400)
 
     return wrapper
 
@@ -94,7 +94,7 @@ def room_advance(request: HttpRequest, body: dict, room_id: int) -> dict:
     room = room_for_watcher(request.user, room_id)
     if not can_act(request.user, room.pk):
         raise Http404  # an observer watches; only the room's proctors take its steps
-    session = services.room_advance(room_id=room.pk, by=request.user, to=str(body.get("to", "")))
+    session = services.room_advance(room_id=room.pk, by=request.user, to=str(body.get("to", "")), force=body.get("force") is True)
     return {"session": room_session_payload(session)}
 
 
@@ -160,7 +160,9 @@ def attempt_action(request: HttpRequest, body: dict, attempt_id: int, action: st
     elif action == "disqualify":
         services.attempt_disqualify(attempt_id=attempt.pk, by=request.user, reason=reason)
     elif action == "hand-over":
-        services.attempt_hand_over_by_proctor(attempt_id=attempt.pk, by=request.user, to_new_device=body.get("to") != "first",
+        if body.get("to") not in ("new", "first"):
+            raise ProctoringError(_("Say which device the attempt goes to: the new one or the first."))
+        services.attempt_hand_over_by_proctor(attempt_id=attempt.pk, by=request.user, to_new_device=body["to"] == "new",
                                               reason=reason)
     else:
         raise Http404

@@ -68,14 +68,15 @@ def attempt_start(*, candidate: AbstractBaseUser, enrolment_id: int, device_id: 
         sitting = enrolment.sitting
         if now < sitting.starts_at:
             raise ExamError(_("The exam starts at %(time)s.") % {"time": _local_time(sitting.starts_at)}, code="early")
-        if now > sitting.entry_closes_at:
+        # A proctored sitting's entry closes relative to its room's start (start_refusal).
+        if not sitting.proctored and now > sitting.entry_closes_at:
             raise ExamError(
                 _("Entry closed at %(time)s; you are recorded as absent.") % {"time": _local_time(sitting.entry_closes_at)},
                 code="late",
             )
         from proctoring.services import start_refusal
 
-        if (refusal := start_refusal(enrolment, start_code)) is not None:
+        if (refusal := start_refusal(enrolment, start_code, now)) is not None:
             raise refusal
         try:
             with transaction.atomic():
@@ -170,7 +171,9 @@ def attempt_submit(*, attempt_id: int, by: str, actor: AbstractBaseUser | None =
             raise ExamError(attempt.lock_reason)
         assert AttemptStatus.can_move(attempt.status, AttemptStatus.SUBMITTED)
         attempt.status = AttemptStatus.SUBMITTED
-        attempt.submitted_at = min(now, attempt.answers_close_at())
+        # The clock's submission is dated when answers closed; a candidate's or the staff's when
+        # it happened (a paused attempt collected late must not look submitted before that).
+        attempt.submitted_at = now if by == SubmittedBy.STAFF else min(now, attempt.answers_close_at())
         attempt.submitted_by = by
         # A paused attempt collected by the proctor is over, not paused any more.
         attempt.paused_at, attempt.pause_reason = None, ""

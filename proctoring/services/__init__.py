@@ -7,12 +7,11 @@ from .actions import (
     attempt_pause,
     attempt_resume,
 )
-from .checkin import (
-    absentees_mark,
-    checkin_admit,
-    checkin_arrive,
-    checkin_refuse,
-    room_advance,
+from .checkin import absentees_mark, checkin_admit, checkin_arrive, checkin_refuse
+from .entry import (
+    entry_closes_for,
+    may_join_live_room,
+    publish_refusal,
     room_session_for,
     start_refusal,
 )
@@ -20,19 +19,19 @@ from .evidence import evidence_delete_expired, evidence_hook, evidence_open
 from .incidents import (
     candidate_offline,
     candidate_online,
-    clean_signals,
     connection_lost_check,
     incident_record,
-    signals_report,
     system_incident_open,
 )
 from .messages import message_send, messages_mark_read
+from .room import room_advance
+from .signals import clean_media_state, clean_signals, media_state_report, signals_report
 from .system_check import system_check_record
 
 __all__ = [
     "absentees_mark", "attempt_disqualify", "attempt_extend", "attempt_hand_over_by_proctor", "attempt_pause",
     "attempt_resume", "candidate_offline", "candidate_online", "checkin_admit", "checkin_arrive", "checkin_refuse",
-    "clean_signals", "connection_lost_check", "evidence_delete_expired", "evidence_hook", "evidence_open",
-    "incident_record", "message_send", "messages_mark_read", "room_advance", "room_session_for", "signals_report",
+    "clean_media_state", "clean_signals", "connection_lost_check", "entry_closes_for", "evidence_delete_expired", "evidence_hook", "evidence_open",
+    "incident_record", "may_join_live_room", "media_state_report", "message_send", "messages_mark_read", "publish_refusal", "room_advance", "room_session_for", "signals_report",
     "start_refusal", "system_check_record", "system_incident_open",
 ]

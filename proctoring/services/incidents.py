@@ -1,13 +1,11 @@
-"""Incidents: noticed by the system from the candidate's page (R-PROC-3) or recorded by a proctor (R-PROC-4).
-
-A system incident opens when a signal turns bad and ends when the page reports it fixed; the
-proctor sees both moments at once, through the room's group.
+"""Incidents: opened by the system (R-PROC-3: see signals.py; a second device; a lost connection) or
+recorded by a proctor (R-PROC-4). A system incident is open until its cause is fixed; the proctor
+sees both moments at once, through the room's group.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -26,15 +24,6 @@ from ._common import (
     push_to_room_after_commit,
 )
 
-# What each signal kind needs from the page's report to be fine.
-SIGNAL_CHECKS = {
-    IncidentKind.SCREEN_SHARE: lambda s: s.get("screen") and s.get("wholeScreen"),
-    IncidentKind.CAMERA: lambda s: s.get("camera"),
-    IncidentKind.MICROPHONE: lambda s: s.get("microphone"),
-    IncidentKind.PAGE_HIDDEN: lambda s: s.get("visible"),
-    IncidentKind.FOCUS_LOST: lambda s: s.get("focused"),
-}
-SIGNAL_KEYS = ("camera", "microphone", "screen", "wholeScreen", "visible", "focused")
 # A still older than this is not evidence of the moment a proctor records.
 STILL_FRESH_FOR = timedelta(seconds=15)
 
@@ -66,42 +55,15 @@ def system_incident_open(*, enrolment: Enrolment, kind: str, now: datetime, note
     return incident
 
 
-def system_incident_close(*, enrolment: Enrolment, kind: str, now: datetime) -> list[Incident]:
-    closed = list(Incident.objects.select_related("enrolment").filter(enrolment=enrolment, kind=kind, by_system=True, ended_at__isnull=True))
+def system_incident_close(*, enrolment: Enrolment, kind: str | None, now: datetime) -> list[Incident]:
+    """End the open system incidents of `kind` (of every kind with None); return them."""
+    open_incidents = Incident.objects.select_related("enrolment").filter(enrolment=enrolment, by_system=True, ended_at__isnull=True)
+    closed = list(open_incidents.filter(kind=kind) if kind is not None else open_incidents)
     for incident in closed:
         incident.ended_at = now
         incident.save(update_fields=["ended_at"])
         _push_incident(incident)
     return closed
-
-
-def clean_signals(raw: Any) -> dict[str, bool]:
-    """Return the page's report as known keys with booleans; anything else is dropped."""
-    if not isinstance(raw, dict):
-        return {}
-    return {key: bool(raw.get(key)) for key in SIGNAL_KEYS if key in raw}
-
-
-def signals_report(*, enrolment_id: int, state: dict[str, bool], now: datetime | None = None) -> list[Incident]:
-    """Store what the candidate's page reports; during the attempt, open or end incidents. Return those opened."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        enrolment = Enrolment.objects.get(pk=enrolment_id)
-        CheckIn.objects.get_or_create(enrolment=enrolment)
-        checkin = CheckIn.objects.select_for_update().get(enrolment=enrolment)
-        checkin.signals = {**checkin.signals, **state}
-        checkin.save(update_fields=["signals"])
-        opened = []
-        # Before the start the tile shows the state; only during the attempt is it an incident.
-        running = _running_attempt_id(enrolment_id) is not None
-        for kind, is_fine in SIGNAL_CHECKS.items():
-            if running and not is_fine(checkin.signals):
-                if (incident := system_incident_open(enrolment=enrolment, kind=kind, now=now)) is not None:
-                    opened.append(incident)
-            elif is_fine(checkin.signals):
-                system_incident_close(enrolment=enrolment, kind=kind, now=now)
-        push_tile_after_commit(enrolment.room_id, enrolment.pk)
-        return opened
 
 
 def _newest_still(enrolment: Enrolment, track: str, now: datetime) -> Still | None:

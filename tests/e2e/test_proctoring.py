@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from PIL import Image, ImageStat
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -145,6 +146,9 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         assert _video_plays(proctor, f".tile[data-enrolment='{enrolment.pk}'] video.camera")
 
         # The candidate stops sharing: the proctor sees it within 2 seconds, the candidate is told.
+        # (Signals count from PROCTORING_SIGNAL_GRACE_SECONDS after the start on.)
+        since_start = (timezone.now() - attempt.started_at).total_seconds()
+        time.sleep(max(0.0, settings.PROCTORING_SIGNAL_GRACE_SECONDS + 1 - since_start))
         candidate.evaluate("() => { const t = window.proctoring.monitor.screen.getVideoTracks()[0];"
                            " t.stop(); t.dispatchEvent(new Event('ended')); }")
         stopped_at = time.monotonic()
@@ -212,6 +216,7 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         # Disqualify: the attempt ends and the candidate's page says so, with the reason.
         proctor.get_by_test_id("reason").fill("Used a phone")
         proctor.get_by_role("button", name="Disqualify").click()
+        proctor.get_by_role("button", name="Confirm: disqualify Alice Batbayar").click()
         expect(candidate.get_by_test_id("overlay-text")).to_have_text("Used a phone", timeout=WAIT)
         assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.DISQUALIFIED
     finally:

@@ -18,6 +18,12 @@ DEVICE, OTHER_DEVICE = "a" * 32, "b" * 32
 
 
 @pytest.fixture(autouse=True)
+def _signals_count_from_the_start(settings):
+    # The grace after the start has its own test (test_incidents.py); elsewhere it is off.
+    settings.PROCTORING_SIGNAL_GRACE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # Every persona gets a password; the production hasher would spend most of the run on it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

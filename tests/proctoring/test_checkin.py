@@ -46,11 +46,25 @@ def test_arrive_in_the_window_puts_the_candidate_in_the_waiting_room(alice, alic
     assert (event.room_id, event.enrolment, event.actor, event.at) == (alice_enrolment.room_id, alice_enrolment, alice, now)
 
 
-def test_arrive_after_entry_closed_is_refused(alice, alice_enrolment, sitting):
+def test_arrive_after_entry_closed_is_refused(alice, alice_enrolment, sitting, proctor_a, room_a):
+    start_room(room_a, proctor_a, now=sitting.starts_at)
     with pytest.raises(ProctoringError) as refused:
         services.checkin_arrive(enrolment_id=alice_enrolment.pk, candidate=alice, now=sitting.entry_closes_at + timedelta(seconds=1))
     assert refused.value.code == "late"
     assert not RoomEvent.objects.filter(kind=RoomEvent.Kind.ARRIVED).exists()
+
+
+def test_a_room_started_late_gives_its_candidates_the_whole_late_entry(alice, alice_enrolment, sitting, proctor_a, room_a):
+    # The proctor's link failed: the room starts after the sitting's entry would have closed.
+    late_start = sitting.entry_closes_at + timedelta(minutes=5)
+    assert services.absentees_mark(now=late_start) == []  # an unstarted room's candidates wait
+    services.checkin_arrive(enrolment_id=alice_enrolment.pk, candidate=alice, now=late_start - timedelta(minutes=1))
+    admit(alice_enrolment, proctor_a, now=late_start - timedelta(seconds=30))
+    start_room(room_a, proctor_a, now=late_start)
+    closes = services.entry_closes_for(alice_enrolment, services.room_session_for(room_a.pk))
+    assert closes == late_start + timedelta(minutes=sitting.late_entry_minutes)
+    attempt = attempt_start(candidate=alice, enrolment_id=alice_enrolment.pk, device_id=DEVICE, now=late_start + timedelta(minutes=1))
+    assert attempt.is_in_progress
 
 
 def test_an_unproctored_sitting_has_no_waiting_room_and_starts_without_one(alice, alice_enrolment, sitting):
@@ -59,7 +73,7 @@ def test_an_unproctored_sitting_has_no_waiting_room_and_starts_without_one(alice
     with pytest.raises(ProctoringError) as refused:
         services.checkin_arrive(enrolment_id=alice_enrolment.pk, candidate=alice)
     assert refused.value.code == "not_proctored"
-    assert services.start_refusal(alice_enrolment, "") is None
+    assert services.start_refusal(alice_enrolment, "", timezone.now()) is None
     assert attempt_start(candidate=alice, enrolment_id=alice_enrolment.pk, device_id=DEVICE).is_in_progress
 
 
@@ -109,8 +123,10 @@ def test_a_refused_candidate_cannot_start(alice, alice_enrolment, proctor_a, roo
     assert refused.value.code == "not_admitted"
 
 
-def test_no_decision_after_entry_closed_or_after_the_start(alice, alice_enrolment, bob_enrolment, proctor_a, proctor_b, sitting):
+def test_no_decision_after_entry_closed_or_after_the_start(alice, alice_enrolment, bob_enrolment, proctor_a, proctor_b, sitting,
+                                                          room_a):
     services.checkin_arrive(enrolment_id=alice_enrolment.pk, candidate=alice)
+    start_room(room_a, proctor_a, now=sitting.starts_at)  # entry closes relative to the room's start
     with pytest.raises(ProctoringError):
         services.checkin_admit(enrolment_id=alice_enrolment.pk, by=proctor_a, now=sitting.entry_closes_at + timedelta(seconds=1))
     started = start_proctored(bob_enrolment, proctor_b)
@@ -229,7 +245,12 @@ def test_collect_submits_the_running_attempts_of_that_room_only(attempt, carol_e
     carol_attempt = start_proctored(carol_enrolment, proctor_a)
     services.attempt_pause(attempt_id=carol_attempt.pk, by=proctor_a, reason="Network")
     now = timezone.now()
-    services.room_advance(room_id=room_a.pk, by=proctor_a, to=Stage.COLLECTED, now=now)
+    # Both still have time (one is paused): Collect says who, and goes ahead only when told twice.
+    with pytest.raises(ProctoringError) as refused:
+        services.room_advance(room_id=room_a.pk, by=proctor_a, to=Stage.COLLECTED, now=now)
+    assert refused.value.code == "time_left" and "Alice Batbayar" in refused.value.message
+    assert Attempt.objects.get(pk=attempt.pk).is_in_progress
+    services.room_advance(room_id=room_a.pk, by=proctor_a, to=Stage.COLLECTED, force=True, now=now)
     for collected in (attempt, carol_attempt):
         collected.refresh_from_db()
         assert collected.status == AttemptStatus.SUBMITTED and collected.submitted_by == SubmittedBy.STAFF
@@ -243,7 +264,7 @@ def test_collect_submits_the_running_attempts_of_that_room_only(attempt, carol_e
 def test_end_marks_absent_whoever_never_started(attempt, carol_enrolment, bob_enrolment, proctor_a, room_a, sitting):
     dave_enrolment = enrol(sitting, room_a, UserFactory(username="dave"))
     admit(carol_enrolment, proctor_a)  # admitted, never pressed Start
-    services.room_advance(room_id=room_a.pk, by=proctor_a, to=Stage.COLLECTED)
+    services.room_advance(room_id=room_a.pk, by=proctor_a, to=Stage.COLLECTED, force=True)
     assert not CheckIn.objects.filter(status=CheckIn.Status.ABSENT).exists()
     services.room_advance(room_id=room_a.pk, by=proctor_a, to=Stage.ENDED)
     absent = CheckIn.objects.filter(status=CheckIn.Status.ABSENT)
@@ -256,8 +277,9 @@ def test_end_marks_absent_whoever_never_started(attempt, carol_enrolment, bob_en
 
 # --- absentees (R-SCHED-3) ----------------------------------------------------------------------
 def test_absentees_are_marked_after_entry_closes_once_and_never_who_started(
-    alice, alice_enrolment, bob_attempt, bob_enrolment, carol_enrolment, proctor_a, sitting
+    alice, alice_enrolment, bob_attempt, bob_enrolment, carol_enrolment, proctor_a, sitting, room_a
 ):
+    start_room(room_a, proctor_a, now=sitting.starts_at)
     services.checkin_arrive(enrolment_id=alice_enrolment.pk, candidate=alice)
     assert services.absentees_mark(now=sitting.entry_closes_at - timedelta(seconds=1)) == []
     assert not CheckIn.objects.filter(status=CheckIn.Status.ABSENT).exists()
@@ -278,18 +300,20 @@ def test_absentees_are_marked_after_entry_closes_once_and_never_who_started(
     assert bob_attempt.is_in_progress
 
 
-def test_absentees_of_a_sitting_still_in_entry_are_not_marked(alice_enrolment, exam):
+def test_absentees_of_a_sitting_still_in_entry_are_not_marked(alice_enrolment, exam, proctor_a, room_a):
+    start_room(room_a, proctor_a, now=alice_enrolment.sitting.starts_at)
     later = make_sitting(exam, proctored=True, starts_in=timedelta(hours=2))
     enrol(later, Room.objects.create(sitting=later, name="Room C"), UserFactory(username="erin"))
     marked = services.absentees_mark(now=alice_enrolment.sitting.entry_closes_at + timedelta(seconds=1))
     assert marked == [alice_enrolment.pk]
 
 
-def test_the_periodic_absentee_task_marks_and_counts(alice_enrolment, sitting):
+def test_the_periodic_absentee_task_marks_and_counts(alice_enrolment, sitting, proctor_a, room_a):
     from proctoring import tasks
 
     sitting.starts_at -= timedelta(hours=2)
     sitting.save()
+    start_room(room_a, proctor_a, now=sitting.starts_at)
     assert tasks.mark_absentees() == 1
     assert tasks.mark_absentees() == 0
     assert CheckIn.objects.get(enrolment=alice_enrolment).status == CheckIn.Status.ABSENT

@@ -289,3 +289,54 @@ def test_the_candidate_is_told_of_an_incident_the_proctor_recorded(attempt, alic
     told = async_to_sync(layer.receive)(channel)
     assert (told["type"], told["label"], told["note"]) == ("candidate.warning", "Using a phone", "A phone on the desk")
     async_to_sync(layer.group_discard)(candidate_group(alice_enrolment.pk), channel)
+
+
+def test_signals_in_the_first_seconds_of_the_attempt_are_no_incident(attempt, alice_enrolment, settings):
+    settings.PROCTORING_SIGNAL_GRACE_SECONDS = 20
+    bad = {"camera": True, "microphone": True, "screen": False, "wholeScreen": False, "visible": True, "focused": True}
+    assert services.signals_report(enrolment_id=alice_enrolment.pk, state=bad, now=attempt.started_at + timedelta(seconds=5)) == []
+    opened = services.signals_report(enrolment_id=alice_enrolment.pk, state=bad, now=attempt.started_at + timedelta(seconds=21))
+    assert [i.kind for i in opened] == [IncidentKind.SCREEN_SHARE]
+
+
+def test_the_end_of_the_attempt_ends_its_open_system_incidents(attempt, alice_enrolment, django_capture_on_commit_callbacks):
+    bad = {"camera": False, "microphone": True, "screen": True, "wholeScreen": True, "visible": False, "focused": False}
+    services.signals_report(enrolment_id=alice_enrolment.pk, state=bad)
+    assert Incident.objects.filter(ended_at__isnull=True).count() == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_submit(attempt_id=attempt.pk, by=SubmittedBy.CANDIDATE)
+    assert not Incident.objects.filter(ended_at__isnull=True).exists()
+
+
+# --- the media server as the second witness --------------------------------------------------------
+GOOD_PAGE = {"camera": True, "microphone": True, "screen": True, "wholeScreen": True, "visible": True, "focused": True}
+
+
+def test_a_page_that_says_all_is_well_cannot_hide_a_dark_camera(attempt, alice_enrolment):
+    services.signals_report(enrolment_id=alice_enrolment.pk, state=GOOD_PAGE)
+    opened = services.media_state_report(enrolment_id=alice_enrolment.pk, tracks={"camera": "ended", "screen": "live", "audio": "live"})
+    assert [i.kind for i in opened] == [IncidentKind.CAMERA]
+    services.media_state_report(enrolment_id=alice_enrolment.pk, tracks={"camera": "live"})
+    assert not Incident.objects.filter(ended_at__isnull=True).exists()
+
+
+def test_a_failed_media_connection_is_every_track_missing(attempt, alice_enrolment):
+    services.signals_report(enrolment_id=alice_enrolment.pk, state=GOOD_PAGE)
+    tracks = services.clean_media_state("failed", {"camera": "live", "screen": "live", "audio": "live"})
+    opened = services.media_state_report(enrolment_id=alice_enrolment.pk, tracks=tracks)
+    assert {i.kind for i in opened} == {IncidentKind.CAMERA, IncidentKind.SCREEN_SHARE, IncidentKind.MICROPHONE}
+    assert services.clean_media_state("connected", {"camera": "live", "evil": "x", "screen": "weird"}) == {"camera": "live"}
+
+
+def test_the_live_room_socket_opens_only_in_the_entry_window_or_during_the_attempt(alice_enrolment, attempt, bob_enrolment, sitting):
+    from exams.models import Enrolment
+
+    from .conftest import OTHER_DEVICE
+
+    now = timezone.now()
+    assert services.may_join_live_room(alice_enrolment, now)  # the attempt runs
+    assert not services.may_join_live_room(bob_enrolment, sitting.entry_opens_at - timedelta(days=3))  # days before
+    assert services.publish_refusal(alice_enrolment, DEVICE) is None
+    assert services.publish_refusal(alice_enrolment, OTHER_DEVICE)  # a second device sends nothing
+    attempt_submit(attempt_id=attempt.pk, by=SubmittedBy.CANDIDATE)
+    assert not services.may_join_live_room(Enrolment.objects.get(pk=alice_enrolment.pk), now)

@@ -299,11 +299,12 @@ def test_the_waiting_room_sends_on_who_is_not_ready_or_already_started(alice, al
     assert not CheckIn.objects.filter(enrolment=unconfirmed).exists()
 
 
-def test_the_waiting_room_after_entry_closed_goes_home(alice, alice_enrolment, sitting):
+def test_the_waiting_room_after_entry_closed_goes_home(alice, alice_enrolment, sitting, proctor_a, room_a):
     from datetime import timedelta
 
     sitting.starts_at -= timedelta(hours=3)
     sitting.save()
+    services.room_advance(room_id=room_a.pk, by=proctor_a, to="started", now=sitting.starts_at)
     response = client_for(alice).get(reverse("proctoring:waiting_room", args=[alice_enrolment.pk]))
     assert response.status_code == 302 and response.url == reverse("exams:home")
     assert not CheckIn.objects.filter(enrolment=alice_enrolment, arrived_at__isnull=False).exists()

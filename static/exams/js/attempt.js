@@ -110,6 +110,7 @@ function handle(message) {
       break;
     case 'moved':
       state.thisDevice = false; state.locked = false; state.lockReason = message.reason; link.stop(); draw();
+      window.dispatchEvent(new CustomEvent('exam:inactive'));
       break;
     case 'submitted':
       state.status = 'submitted'; finished();
@@ -245,6 +246,7 @@ if (tabs) {
     if (event.data?.t === 'opened' && !otherTab) {
       tabs.postMessage({ t: 'unsent', changes: store.pending() });
       otherTab = true; link.stop(); draw();
+      window.dispatchEvent(new CustomEvent('exam:inactive'));  // the proctoring panel stops too
     } else if (event.data?.t === 'unsent' && !otherTab) {
       event.data.changes.forEach((change) => store.adopt(change));
       draw(); flush(0);

@@ -33,8 +33,21 @@ $('share-screen').addEventListener('click', async () => {
 });
 $('chat').addEventListener('click', () => chat.markRead());
 
-monitor.start();
-monitor.useCamera().then((stream) => { $('self-view').srcObject = stream; }).catch(() => draw());
+function stopAll() {
+  monitor.stop();
+  [monitor.camera, monitor.screen].forEach((stream) => stream?.getTracks().forEach((track) => track.stop()));
+  document.querySelector('.proctor-panel').hidden = true;
+}
+
+// Another tab took over, or the staff moved the attempt to another device: this page must not
+// keep sending (it would take the proctor's view from the device the attempt runs on).
+window.addEventListener('exam:inactive', stopAll);
+if (data.thisDevice) {
+  monitor.start();
+  monitor.useCamera().then((stream) => { $('self-view').srcObject = stream; }).catch(() => draw());
+} else {
+  document.querySelector('.proctor-panel').hidden = true;
+}
 // A reload or the step from the waiting room ends the screen share (browsers allow it only after a
 // click): ask at once, and the proctor sees the gap as an incident until it is shared again.
 draw();

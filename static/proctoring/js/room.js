@@ -18,6 +18,9 @@ let canAct = false;
 let focusId = null;
 let focusViewer = null;
 let armedStep = null;
+let armedAction = null;  // a final action waiting for its confirming click
+let armedTimer = null;
+let forceCollect = false;
 let viewSeq = 0;
 const answerWaiters = new Map();  // view id → resolve/reject
 
@@ -53,7 +56,6 @@ function handle(message) {
     case 'incident': upsertIncident(message.incident); drawIncidents(); break;
     case 'message': addMessage(message.message); if (focusId === message.message.enrolment) drawChat(); break;
     case 'stage': session = message.session; drawStage(); break;
-    case 'media': drawMediaState(message); break;
     case 'media.answer': case 'media.error': {
       const waiter = answerWaiters.get(message.viewId);
       answerWaiters.delete(message.viewId);
@@ -125,12 +127,6 @@ async function openFocusMedia(enrolment) {
   } catch (error) {
     focusViewer = null;
   }
-}
-
-function drawMediaState(message) {
-  const entry = tileViews.get(Number(message.session));
-  if (!entry) return;
-  entry.element.dataset.media = message.connection;
 }
 
 // --- drawing -------------------------------------------------------------------------------------
@@ -242,7 +238,12 @@ function drawFocus() {
   const [, label] = statusOf(tile);
   const facts = [tile.seat && `${tile.seat}`, tile.ticket, label];
   if (tile.attempt && tile.attempt.status === 'in_progress') facts.push(S.ends.replace('%(time)s', tile.attempt.deadlineLabel));
-  if (tile.attempt?.pauseReason) facts.push(`${S.pausedFor}: ${tile.attempt.pauseReason}`);
+  if (tile.attempt?.pausedAt && tile.attempt.status === 'in_progress') {
+    const minutes = Math.floor((Date.now() - tile.attempt.pausedAt) / 60000);
+    facts.push(`${S.pausedFor} ${minutes} min: ${tile.attempt.pauseReason}`);
+    // R-TAKE-7: a failure of two hours or more ends the sitting for the candidate (the board reschedules).
+    if (minutes >= 120) facts.push(S.pausedTooLong);
+  }
   if (tile.checkinReason) facts.push(tile.checkinReason);
   if (tile.check) {
     const upload = tile.check.uploadMbps === null ? '' : `, ${tile.check.uploadMbps} Mbps`;
@@ -309,6 +310,9 @@ async function loadStills() {
 function setFocus(enrolment) {
   if (focusId === enrolment) return;
   focusId = enrolment;
+  // A reason typed for one candidate must never be applied to another.
+  $('reason').value = '';
+  disarmAction();
   $('action-error').textContent = '';
   ['focus-camera', 'focus-screen', 'focus-audio'].forEach((id) => { $(id).srcObject = null; });
   drawFocus();
@@ -340,11 +344,36 @@ async function act(action) {
   } else {
     url = data.urls.attemptAction.replace('{id}', tile.attempt.id).replace('{action}', action);
     if (action === 'extend') body.minutes = Number($('minutes').value);
+    if (action === 'hand-over') body.to = 'new';
   }
+  // Disqualifying is final: a second click, on a button that names the candidate, confirms it.
+  if (action === 'disqualify' && armedAction !== `disqualify-${focusId}`) {
+    armAction(`disqualify-${focusId}`, S.confirmDisqualify.replace('%(name)s', tile.name));
+    return;
+  }
+  disarmAction();
   if (action === 'incident') await snapshot('incident');
   const answer = await post(url, body);
   $('action-error').textContent = answer.ok ? '' : answer.error;
   if (answer.ok) $('reason').value = '';
+}
+
+function armAction(key, label) {
+  disarmAction();
+  armedAction = key;
+  const button = document.querySelector('[data-action=disqualify]');
+  button.dataset.label = button.textContent;
+  button.textContent = label;
+  button.classList.add('armed');
+  armedTimer = setTimeout(disarmAction, 6000);
+}
+
+function disarmAction() {
+  clearTimeout(armedTimer);
+  armedAction = null;
+  const button = document.querySelector('[data-action=disqualify]');
+  if (button.dataset.label) button.textContent = button.dataset.label;
+  button.classList.remove('armed');
 }
 
 // A still now, of camera and screen; the media process answers with "stills" on the socket.
@@ -373,9 +402,14 @@ $('next-step').addEventListener('click', async () => {
   // Two clicks: a room step is final for everyone in the room.
   if (armedStep !== to) { armedStep = to; drawStage(); setTimeout(() => { armedStep = null; drawStage(); }, 5000); return; }
   armedStep = null;
-  const answer = await post(data.urls.advance, { to });
-  if (answer.ok) session = answer.session;
-  else $('action-error').textContent = answer.error;
+  const answer = await post(data.urls.advance, { to, force: forceCollect && to === 'collected' });
+  forceCollect = false;
+  if (answer.ok) { session = answer.session; $('room-error').textContent = ''; }
+  else {
+    $('room-error').textContent = answer.error;
+    // Candidates still have time: the next two clicks collect anyway, knowingly.
+    if (answer.code === 'time_left') forceCollect = true;
+  }
   drawStage();
 });
 $('incident-kind').replaceChildren(...data.incidentKinds.map((kind) => {
