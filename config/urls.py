@@ -13,5 +13,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("proctoring/", include("proctoring.urls")),
+    path("grading/", include("grading.urls")),
     path("", include("exams.urls")),
 ]

@@ -34,6 +34,21 @@ class ItemScore(models.Model):
         ]
 
 
+class CommitteeRole(models.Model):
+    """Holds the committee's permissions; grant them through groups ("Markers", "Chairs")."""
+
+    class Meta:
+        managed = False  # no table: a home for permissions only
+        default_permissions = ()
+        permissions = [
+            ("mark_answers", "Can mark free-text and fill-in answers (blind)"),
+            ("adjudicate", "Can adjudicate answers whose two marks differ"),
+            ("chair_marking", "Can assign marking, see progress and publish results"),
+            ("correct_keys", "Can correct an item's key and re-score"),
+            ("view_item_analysis", "Can see item analysis"),
+        ]
+
+
 class AttemptScore(models.Model):
     """The machine-scored part of an attempt, shown to the candidate at once (R-TAKE-6)."""
 
