@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from exams.models import Attempt, AttemptItem
+from exams.models import Attempt, AttemptItem, Item, Sitting
 
 
 class ItemScore(models.Model):
@@ -18,9 +19,16 @@ class ItemScore(models.Model):
         AUTO = "auto", _("Scored by the machine")
         COMMITTEE = "committee", _("Marked by the committee")
 
+    class Marking(models.TextChoices):
+        NONE = "", _("Not marked by people")
+        OPEN = "open", _("Awaiting its two marks")
+        ADJUDICATION = "adjudication", _("Marks differ: awaiting the adjudicator")
+        RESOLVED = "resolved", _("Resolved")
+
     attempt_item = models.OneToOneField(AttemptItem, primary_key=True, on_delete=models.CASCADE, related_name="score")
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="item_scores")
     method = models.CharField(max_length=20, choices=Method.choices)
+    marking = models.CharField(max_length=20, choices=Marking.choices, blank=True, default="")
     points = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
     max_points = models.DecimalField(max_digits=6, decimal_places=4)
     scored_at = models.DateTimeField(null=True, blank=True)
@@ -58,9 +66,87 @@ class AttemptScore(models.Model):
     awaiting_items = models.PositiveSmallIntegerField(help_text=_("Fill-in and free-text items the committee marks"))
     awaiting_points = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
     scored_at = models.DateTimeField()
+    # The whole written part once the committee has resolved every item (R-GRADE-3).
+    committee_points = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    committee_max_points = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    percent = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("Final integer percent, once complete"))
+    passed = models.BooleanField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Set once the candidate was mailed their published result: a retried task mails nobody twice.
+    result_mailed_at = models.DateTimeField(null=True, blank=True)
 
     def auto_percent(self) -> int:
         """Return the machine-scored part as a whole percent, rounded down (never up to a pass)."""
         if not self.auto_max_points:
             return 0
         return int((self.auto_points * 100) // self.auto_max_points)
+
+
+class Mark(models.Model):
+    """One committee member's points for one answer (R-GRADE-2). Two independent marks, and an
+    adjudicator's when they differ by more than the exam's tolerance."""
+
+    class Round(models.TextChoices):
+        FIRST = "first", _("First mark")
+        SECOND = "second", _("Second mark")
+        ADJUDICATION = "adjudication", _("Adjudication")
+
+    item_score = models.ForeignKey(ItemScore, on_delete=models.CASCADE, related_name="marks")
+    round = models.CharField(max_length=20, choices=Round.choices)
+    marker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="marks")
+    points = models.DecimalField(max_digits=6, decimal_places=2)
+    comment = models.CharField(max_length=1000, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["item_score", "at"]
+        constraints = [
+            models.UniqueConstraint(fields=["item_score", "round"], name="one_mark_per_round"),
+            # Independence: nobody marks the same answer twice, or adjudicates their own mark.
+            models.UniqueConstraint(fields=["item_score", "marker"], name="one_mark_per_person"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="mark_not_negative"),
+        ]
+
+
+class MarkingAssignment(models.Model):
+    """The chair's allocation: who marks (or adjudicates) which item of a sitting."""
+
+    class Role(models.TextChoices):
+        MARKER = "marker", _("Marker")
+        ADJUDICATOR = "adjudicator", _("Adjudicator")
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="marking_assignments")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="marking_assignments")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    assigned_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sitting", "item", "user", "role"], name="assignment_unique")]
+
+
+class ResultPublication(models.Model):
+    """The committee's one action that shows a sitting's results to its candidates (R-GRADE-3)."""
+
+    sitting = models.OneToOneField(Sitting, on_delete=models.PROTECT, related_name="publication")
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    attempts = models.PositiveIntegerField()
+    passed = models.PositiveIntegerField()
+
+
+class ClinicalScore(models.Model):
+    """The clinical-case part's score, entered by the committee (R-GRADE-3, 002:3.2.1)."""
+
+    attempt = models.OneToOneField(Attempt, primary_key=True, on_delete=models.CASCADE, related_name="clinical_score")
+    points = models.DecimalField(max_digits=6, decimal_places=2)
+    max_points = models.DecimalField(max_digits=6, decimal_places=2)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(max_points__gt=0) & Q(points__gte=0) & Q(points__lte=models.F("max_points")),
+                                   name="clinical_score_within_bounds"),
+        ]

@@ -1,11 +1,22 @@
-"""Scoring rules, as pure functions (R-GRADE-1). The grading issue makes these configurable."""
+"""Scoring rules, as pure functions (R-GRADE-1). Which rule applies is set per exam (Exam.multiple_response_scoring).
+
+- Single best answer and cause–effect: right or wrong.
+- Multiple response, "all_or_nothing" (the default): the chosen set must equal the key exactly.
+- Multiple response, "partial": points × (right options chosen − wrong options chosen) ÷ options
+  in the key, never below zero, cut (not rounded) to the 4 decimals points are kept in. So a
+  candidate who ticks everything gains nothing, and no item ever takes points away.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from exams.models import ItemKind
+
+ALL_OR_NOTHING = "all_or_nothing"
+PARTIAL = "partial"
+POINTS_PLACES = Decimal("0.0001")
 
 
 def is_auto_scored(kind: str) -> bool:
@@ -13,14 +24,19 @@ def is_auto_scored(kind: str) -> bool:
     return kind in ItemKind.choice_kinds()
 
 
-def choice_points(*, kind: str, key: Sequence[str], answer: Sequence[str] | None, points: Decimal) -> Decimal:
-    """Return the points a choice answer earns.
-
-    Single best answer and cause–effect: right or wrong. Multiple response: all-or-nothing,
-    the chosen set must equal the key exactly.
-    """
+def choice_points(*, kind: str, key: Sequence[str], answer: Sequence[str] | None, points: Decimal,
+                  rule: str = ALL_OR_NOTHING) -> Decimal:
+    """Return the points a choice answer earns, by the exam's rule for multiple response."""
     if not is_auto_scored(kind):
         raise ValueError(f"{kind} is not scored by the machine")
     if not answer:
         return Decimal(0)
-    return points if set(answer) == set(key) else Decimal(0)
+    chosen, keyed = set(answer), set(key)
+    if kind != ItemKind.MULTIPLE or rule == ALL_OR_NOTHING:
+        return points if chosen == keyed else Decimal(0)
+    if rule != PARTIAL:
+        raise ValueError(f"unknown multiple-response rule {rule!r}")
+    net = len(chosen & keyed) - len(chosen - keyed)
+    if net <= 0 or not keyed:
+        return Decimal(0)
+    return (points * net / len(keyed)).quantize(POINTS_PLACES, rounding=ROUND_DOWN)

@@ -31,3 +31,11 @@ def score_waiting_attempts() -> list[int]:
     for attempt_id in waiting:
         score_attempt.delay(attempt_id)
     return waiting
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def email_published_results(sitting_id: int) -> int:
+    """Tell every candidate of a published sitting that their result is there; return how many."""
+    from .notify import results_published_mail
+
+    return results_published_mail(sitting_id=sitting_id)

@@ -24,6 +24,18 @@ class Exam(models.Model):
     evidence_retention_days = models.PositiveSmallIntegerField(
         default=90, help_text=_("Days proctoring stills and recordings are kept after they were taken (R-PROC-6)")
     )
+    # Scoring rules (R-GRADE-1..3); grading/scoring.py and grading/results.py apply them.
+    multiple_response_scoring = models.CharField(
+        max_length=20, default="all_or_nothing",
+        choices=[("all_or_nothing", _("All or nothing")),
+                 ("partial", _("Partial: (right chosen − wrong chosen) ÷ keyed options, never below zero"))],
+    )
+    marking_tolerance_percent = models.PositiveSmallIntegerField(
+        default=20, help_text=_("Two committee marks further apart than this share of the item's points go to an adjudicator")
+    )
+    clinical_weight_percent = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Weight of the clinical-case part in the final percent; 0 = the exam has none")
+    )
 
     class Meta:
         ordering = ["code"]
@@ -31,6 +43,8 @@ class Exam(models.Model):
             models.CheckConstraint(condition=Q(item_count__gt=0), name="exam_has_items"),
             models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="exam_has_duration"),
             models.CheckConstraint(condition=Q(pass_percent__lte=100), name="exam_pass_percent_range"),
+            models.CheckConstraint(condition=Q(clinical_weight_percent__lte=100), name="exam_clinical_weight_range"),
+            models.CheckConstraint(condition=Q(marking_tolerance_percent__lte=100), name="exam_tolerance_range"),
         ]
 
     def __str__(self) -> str:

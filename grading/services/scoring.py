@@ -1,4 +1,4 @@
-"""Writes of the grading side."""
+"""Machine scoring of a submitted attempt (R-GRADE-1)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from django.utils import timezone
 from exams.models import Attempt, AttemptStatus, Response
 from exams.services import attempt_mark_scored
 
-from .models import AttemptScore, ItemScore
-from .scoring import choice_points, is_auto_scored
+from ..models import AttemptScore, ItemScore
+from ..scoring import choice_points, is_auto_scored
+from .results import attempt_total_refresh
 
 
 def attempt_score(*, attempt_id: int, now: datetime | None = None) -> AttemptScore | None:
@@ -22,16 +23,19 @@ def attempt_score(*, attempt_id: int, now: datetime | None = None) -> AttemptSco
     """
     now = now or timezone.now()
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
-        if attempt.status == AttemptStatus.IN_PROGRESS:
+        attempt = Attempt.objects.select_for_update().select_related("exam").get(pk=attempt_id)
+        # A disqualified attempt is not scored (its answers stay for the committee's review).
+        if attempt.status in (AttemptStatus.IN_PROGRESS, AttemptStatus.DISQUALIFIED):
             return None
+        rule = attempt.exam.multiple_response_scoring
         slots = list(attempt.items.select_related("item_version__item"))
         answers = dict(Response.objects.filter(attempt=attempt).values_list("attempt_item_id", "value"))
         scores, auto_points, auto_max, awaiting, awaiting_points = [], Decimal(0), Decimal(0), 0, Decimal(0)
         for slot in slots:
             version = slot.item_version
             if is_auto_scored(version.item.kind):
-                points = choice_points(kind=version.item.kind, key=version.key, answer=answers.get(slot.pk), points=slot.points)
+                points = choice_points(kind=version.item.kind, key=version.key, answer=answers.get(slot.pk), points=slot.points,
+                                       rule=rule)
                 auto_points += points
                 auto_max += slot.points
                 scores.append(ItemScore(attempt_item=slot, attempt=attempt, method=ItemScore.Method.AUTO,
@@ -40,7 +44,7 @@ def attempt_score(*, attempt_id: int, now: datetime | None = None) -> AttemptSco
                 awaiting += 1
                 awaiting_points += slot.points
                 scores.append(ItemScore(attempt_item=slot, attempt=attempt, method=ItemScore.Method.COMMITTEE,
-                                        points=None, max_points=slot.points, scored_at=None))
+                                        marking=ItemScore.Marking.OPEN, points=None, max_points=slot.points, scored_at=None))
         # Upserts keep a second run (a redelivered task) from doubling anything. Committee marks,
         # once they exist, are not touched: only machine-scored rows are replaced.
         ItemScore.objects.bulk_create(
@@ -48,10 +52,11 @@ def attempt_score(*, attempt_id: int, now: datetime | None = None) -> AttemptSco
             update_conflicts=True, unique_fields=["attempt_item"], update_fields=["points", "max_points", "scored_at", "method"],
         )
         ItemScore.objects.bulk_create([s for s in scores if s.method == ItemScore.Method.COMMITTEE], ignore_conflicts=True)
-        score, _ = AttemptScore.objects.update_or_create(
+        AttemptScore.objects.update_or_create(
             attempt=attempt,
             defaults={"auto_points": auto_points, "auto_max_points": auto_max, "awaiting_items": awaiting,
                       "awaiting_points": awaiting_points, "scored_at": now},
         )
         attempt_mark_scored(attempt_id=attempt.pk, now=now)
-        return score
+        # Committee marks already given stay: the total is recomputed from the item rows.
+        return attempt_total_refresh(attempt_id=attempt.pk)

@@ -1,0 +1,110 @@
+"""Totals, the clinical-case part, and publishing a sitting's results (R-GRADE-3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exams.errors import ExamError
+from exams.models import Attempt, AttemptStatus, Sitting
+
+from ..models import AttemptScore, ClinicalScore, ItemScore, ResultPublication
+from ..results import final_percent, passes
+
+
+class GradingError(ExamError):
+    """A grading rule refused an action; the message is shown to the person as it is."""
+
+
+def attempt_total_refresh(*, attempt_id: int) -> AttemptScore | None:
+    """Recompute an attempt's committee part, and its final percent once nothing awaits marking."""
+    with transaction.atomic():
+        score = AttemptScore.objects.select_for_update().select_related("attempt__exam").filter(attempt_id=attempt_id).first()
+        if score is None:
+            return None
+        resolved = Q(marking=ItemScore.Marking.RESOLVED)
+        committee = ItemScore.objects.filter(attempt_id=attempt_id, method=ItemScore.Method.COMMITTEE).aggregate(
+            got=Sum("points", filter=resolved, default=Decimal(0)),
+            of=Sum("max_points", default=Decimal(0)),
+            waiting=Count("pk", filter=~resolved),
+            waiting_of=Sum("max_points", filter=~resolved, default=Decimal(0)),
+        )
+        score.committee_points, score.committee_max_points = committee["got"], committee["of"]
+        score.awaiting_items, score.awaiting_points = committee["waiting"], committee["waiting_of"]
+        exam = score.attempt.exam
+        clinical = ClinicalScore.objects.filter(attempt_id=attempt_id).first()
+        complete = score.awaiting_items == 0 and (clinical is not None or not exam.clinical_weight_percent)
+        if complete:
+            score.percent = final_percent(
+                written_points=score.auto_points + score.committee_points,
+                written_max=score.auto_max_points + score.committee_max_points,
+                clinical_points=clinical.points if clinical else None, clinical_max=clinical.max_points if clinical else None,
+                clinical_weight=exam.clinical_weight_percent,
+            )
+            score.passed = passes(score.percent, exam.pass_percent)
+        else:
+            score.percent, score.passed = None, None
+        score.save(update_fields=["committee_points", "committee_max_points", "awaiting_items", "awaiting_points",
+                                  "percent", "passed"])
+        return score
+
+
+def clinical_score_enter(*, attempt_id: int, by: AbstractBaseUser, points: Decimal, max_points: Decimal,
+                         now: datetime | None = None) -> ClinicalScore:
+    """Enter (or correct, before publication) the clinical-case part's score of an attempt."""
+    now = now or timezone.now()
+    if max_points <= 0 or not 0 <= points <= max_points:
+        raise GradingError(_("The clinical score must be between 0 and its maximum."))
+    with transaction.atomic():
+        attempt = Attempt.objects.select_related("exam", "enrolment__sitting").get(pk=attempt_id)
+        if not attempt.exam.clinical_weight_percent:
+            raise GradingError(_("This exam has no clinical-case part."))
+        if ResultPublication.objects.filter(sitting_id=attempt.enrolment.sitting_id).exists():
+            raise GradingError(_("The results of this sitting are published; scores no longer change here."))
+        clinical, _created = ClinicalScore.objects.update_or_create(
+            attempt=attempt, defaults={"points": points, "max_points": max_points, "entered_by": by, "entered_at": now}
+        )
+        attempt_total_refresh(attempt_id=attempt.pk)
+        return clinical
+
+
+def sitting_readiness(sitting: Sitting) -> dict[str, int]:
+    """Return what still stands between the sitting and publication (all zero: ready)."""
+    attempts = Attempt.objects.filter(enrolment__sitting=sitting, is_practice=False)
+    return {
+        "unscored": attempts.filter(status__in=[AttemptStatus.IN_PROGRESS, AttemptStatus.SUBMITTED]).count(),
+        "awaiting_marks": ItemScore.objects.filter(attempt__in=attempts, method=ItemScore.Method.COMMITTEE)
+        .exclude(marking=ItemScore.Marking.RESOLVED).count(),
+        "incomplete": AttemptScore.objects.filter(attempt__in=attempts.filter(status=AttemptStatus.SCORED), percent__isnull=True).count(),
+    }
+
+
+def sitting_results_publish(*, sitting_id: int, by: AbstractBaseUser, now: datetime | None = None) -> ResultPublication:
+    """Publish a sitting's results in one action, once marking is complete; candidates are e-mailed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        sitting = Sitting.objects.select_for_update().get(pk=sitting_id)
+        if ResultPublication.objects.filter(sitting=sitting).exists():
+            raise GradingError(_("These results are already published."))
+        waiting = sitting_readiness(sitting)
+        if any(waiting.values()):
+            raise GradingError(
+                _("Not ready: %(unscored)d attempts unscored, %(marks)d answers awaiting marks, %(incomplete)d results incomplete.")
+                % {"unscored": waiting["unscored"], "marks": waiting["awaiting_marks"], "incomplete": waiting["incomplete"]}
+            )
+        scores = AttemptScore.objects.filter(attempt__enrolment__sitting=sitting, attempt__is_practice=False,
+                                             attempt__status=AttemptStatus.SCORED)
+        publication = ResultPublication.objects.create(
+            sitting=sitting, published_at=now, published_by=by, attempts=scores.count(), passed=scores.filter(passed=True).count()
+        )
+        scores.update(published_at=now)
+        from ..tasks import email_published_results
+
+        transaction.on_commit(lambda: email_published_results.delay(sitting.pk), robust=True)
+        return publication
