@@ -36,7 +36,9 @@ LOGINS = [
     DemoLogin("candidate (room B)", "candidate2", "candidate2-demo", "Li Wei"),
     DemoLogin("proctor of room A", "proctor_a", "proctor-a-demo", "Sarnai Proctor"),
     DemoLogin("proctor of room B", "proctor_b", "proctor-b-demo", "Zhang Min"),
-    DemoLogin("committee member", "committee", "committee-demo", "Dr. Enkhtuya Committee"),
+    DemoLogin("committee chair and marker", "committee", "committee-demo", "Dr. Enkhtuya Committee"),
+    DemoLogin("second marker", "marker2", "marker2-demo", "Dr. Batsaikhan Marker"),
+    DemoLogin("adjudicator", "adjudicator", "adjudicator-demo", "Dr. Oyun Adjudicator"),
     DemoLogin("observer", "observer", "observer-demo", "Council Observer"),
 ]
 
@@ -166,7 +168,25 @@ def _users() -> dict[str, object]:
             user.is_staff = user.is_superuser = True
             user.save()
         users[login.username] = user
+    _committee_groups(users)
     return users
+
+
+def _committee_groups(users: dict[str, object]) -> None:
+    """The committee's rights come through groups, as a board would grant them."""
+    from django.contrib.auth.models import Group, Permission
+
+    def group(name: str, *codenames: str) -> Group:
+        made, _created = Group.objects.get_or_create(name=name)
+        made.permissions.set(Permission.objects.filter(content_type__app_label="grading", codename__in=codenames))
+        return made
+
+    markers = group("Markers", "mark_answers")
+    adjudicators = group("Adjudicators", "adjudicate")
+    chairs = group("Chairs", "chair_marking", "correct_keys", "view_item_analysis")
+    users["committee"].groups.add(markers, chairs)
+    users["marker2"].groups.add(markers)
+    users["adjudicator"].groups.add(adjudicators)
 
 
 @transaction.atomic

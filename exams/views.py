@@ -169,8 +169,11 @@ def attempt_finish(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 def _result_context(attempt: Attempt) -> dict:
+    from grading.selectors import published_result
+
     score = getattr(attempt, "score", None) if attempt.status == AttemptStatus.SCORED else None
-    return {"attempt": attempt, "score": score}
+    published = published_result(attempt) if score is not None and attempt.enrolment_id else None
+    return {"attempt": attempt, "score": score, "published": published}
 
 
 @login_required

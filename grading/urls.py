@@ -2,8 +2,14 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from . import views
+
 app_name = "grading"
 
 urlpatterns = [
+    path("", views.committee_home, name="committee_home"),
+    path("sittings/<int:sitting_id>/items/<int:item_id>/mark/", views.mark_next, name="mark_next"),
+    path("sittings/<int:sitting_id>/items/<int:item_id>/adjudicate/", views.adjudicate, name="adjudicate"),
+    path("sittings/<int:sitting_id>/", views.chair_sitting, name="chair_sitting"),
     path("analysis/", include("grading.analysis.urls")),
 ]

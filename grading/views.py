@@ -1,0 +1,119 @@
+"""The committee's pages: marking (blind), adjudication, the chair's progress, assignments and publication.
+
+Thin views: a permission check (404 to everyone else), one service call, a page or a redirect.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+
+from exams.errors import ExamError
+from exams.models import Item, Sitting
+
+from . import services
+from .models import ItemScore, MarkingAssignment, ResultPublication
+from .selectors import answers_to_mark, blind_answer, marking_queue, sitting_progress
+from .services.results import sitting_readiness
+
+MARKER, ADJUDICATOR = MarkingAssignment.Role.MARKER, MarkingAssignment.Role.ADJUDICATOR
+
+
+def _require(request: HttpRequest, *permissions: str) -> None:
+    if not any(request.user.has_perm(f"grading.{p}") for p in permissions):
+        raise Http404
+
+
+@login_required
+@never_cache
+def committee_home(request: HttpRequest) -> HttpResponse:
+    _require(request, "mark_answers", "adjudicate", "chair_marking")
+    return render(request, "grading/committee_home.html", {
+        "to_mark": marking_queue(request.user, MARKER), "to_adjudicate": marking_queue(request.user, ADJUDICATOR),
+        "sittings": Sitting.objects.select_related("exam").order_by("-starts_at")[:30]
+        if request.user.has_perm("grading.chair_marking") else [],
+    })
+
+
+@login_required
+@never_cache
+def mark_next(request: HttpRequest, sitting_id: int, item_id: int) -> HttpResponse:
+    """The blind marking screen: the next answer of an item that this marker has not marked."""
+    _require(request, "mark_answers")
+    if not MarkingAssignment.objects.filter(sitting_id=sitting_id, item_id=item_id, user=request.user, role=MARKER).exists():
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.mark_submit(item_score_id=int(request.POST.get("answer", 0)), marker=request.user,
+                                 points=request.POST.get("points", ""), comment=request.POST.get("comment", ""))
+            messages.success(request, "✓")
+        except ExamError as exc:
+            messages.error(request, exc.message)
+        return redirect("grading:mark_next", sitting_id, item_id)
+    score = answers_to_mark(request.user, sitting_id, item_id).select_related("attempt_item__item_version__item").first()
+    if score is None:
+        messages.success(request, "✓")
+        return redirect("grading:committee_home")
+    remaining = answers_to_mark(request.user, sitting_id, item_id).count()
+    return render(request, "grading/mark.html", {"blind": blind_answer(score), "remaining": remaining,
+                                                 "item": score.attempt_item.item_version.item, "adjudicating": False})
+
+
+@login_required
+@never_cache
+def adjudicate(request: HttpRequest, sitting_id: int, item_id: int) -> HttpResponse:
+    """The adjudicator's screen: an answer whose two marks differ, with both marks and comments."""
+    _require(request, "adjudicate")
+    if not MarkingAssignment.objects.filter(sitting_id=sitting_id, item_id=item_id, user=request.user, role=ADJUDICATOR).exists():
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.adjudication_submit(item_score_id=int(request.POST.get("answer", 0)), adjudicator=request.user,
+                                         points=request.POST.get("points", ""), comment=request.POST.get("comment", ""))
+        except ExamError as exc:
+            messages.error(request, exc.message)
+        return redirect("grading:adjudicate", sitting_id, item_id)
+    score = (
+        ItemScore.objects.filter(attempt__enrolment__sitting_id=sitting_id, attempt_item__item_version__item_id=item_id,
+                                 marking=ItemScore.Marking.ADJUDICATION)
+        .exclude(marks__marker=request.user).select_related("attempt_item__item_version__item").order_by("attempt_id").first()
+    )
+    if score is None:
+        return redirect("grading:committee_home")
+    return render(request, "grading/mark.html", {"blind": blind_answer(score), "item": score.attempt_item.item_version.item,
+                                                 "marks": list(score.marks.all()), "adjudicating": True})
+
+
+@login_required
+@never_cache
+def chair_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
+    """The chair's page: progress per item and marker, assignments, and publishing the results."""
+    _require(request, "chair_marking")
+    sitting = get_object_or_404(Sitting.objects.select_related("exam"), pk=sitting_id)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "publish":
+                publication = services.sitting_results_publish(sitting_id=sitting.pk, by=request.user)
+                messages.success(request, f"{publication.attempts} / {publication.passed}")
+            else:
+                services.assignment_set(
+                    sitting_id=sitting.pk, item_id=get_object_or_404(Item, pk=request.POST.get("item")).pk,
+                    user=get_object_or_404(get_user_model(), pk=request.POST.get("user")), role=request.POST.get("role", ""),
+                    assigned=request.POST.get("action") == "assign", by=request.user,
+                )
+        except ExamError as exc:
+            messages.error(request, exc.message)
+        return redirect("grading:chair_sitting", sitting.pk)
+    committee = get_user_model().objects.filter(
+        user_permissions__content_type__app_label="grading", user_permissions__codename__in=["mark_answers", "adjudicate"]
+    ).distinct() | get_user_model().objects.filter(
+        groups__permissions__content_type__app_label="grading", groups__permissions__codename__in=["mark_answers", "adjudicate"]
+    ).distinct()
+    return render(request, "grading/chair_sitting.html", {
+        "sitting": sitting, "progress": sitting_progress(sitting), "readiness": sitting_readiness(sitting),
+        "publication": ResultPublication.objects.filter(sitting=sitting).first(), "committee": committee.distinct().order_by("username"),
+    })

@@ -1,0 +1,71 @@
+"""The committee's pages: blind marking, adjudication, the chair, and the candidate's published result."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from grading.anonymity import anonymous_code
+from grading.models import ItemScore, ResultPublication
+
+from .test_marking import committee, grant, open_answers, scored  # noqa: F401 - fixtures
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def answer(scored):  # noqa: F811
+    return open_answers(scored)[0]
+
+
+def test_the_marking_screen_is_blind(scored, committee, answer, alice):  # noqa: F811
+    (first, _second, _third), _judge = committee
+    item = answer.attempt_item.item_version.item
+    page = client_for(first).get(reverse("grading:mark_next", args=[scored.enrolment.sitting_id, item.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert anonymous_code(scored.pk) in text
+    for identity in (alice.get_full_name(), alice.username, scored.enrolment.ticket_number, f"/attempts/{scored.pk}/"):
+        assert identity not in text
+
+
+def test_marking_through_the_page_and_outsiders_get_404(scored, committee, answer, alice, proctor_a, bob):  # noqa: F811
+    (first, second, _third), _judge = committee
+    item = answer.attempt_item.item_version.item
+    url = reverse("grading:mark_next", args=[scored.enrolment.sitting_id, item.pk])
+    for outsider in (alice, proctor_a, bob):
+        assert client_for(outsider).get(url).status_code == 404
+    assert client_for(None).get(url).status_code == 302
+    next_answer = client_for(first).get(url).context["blind"].item_score
+    client_for(first).post(url, {"answer": next_answer.pk, "points": "0.5", "comment": "half"})
+    client_for(second).post(url, {"answer": next_answer.pk, "points": "0.5"})
+    next_answer.refresh_from_db()
+    assert next_answer.marking == ItemScore.Marking.RESOLVED and next_answer.points == Decimal("0.50")
+
+
+def test_the_chair_page_publishes_and_the_candidate_sees_the_result(scored, committee, administrator, alice):  # noqa: F811
+    chair = grant(administrator, "chair_marking")
+    sitting_id = scored.enrolment.sitting_id
+    url = reverse("grading:chair_sitting", args=[sitting_id])
+    assert client_for(alice).get(url).status_code == 404
+    page = client_for(chair).get(url)
+    assert page.status_code == 200 and page.context["readiness"]["awaiting_marks"] > 0
+    result_url = reverse("exams:attempt_result", args=[scored.pk])
+    assert "published-result" not in client_for(alice).get(result_url).content.decode()
+    (first, second, _third), _judge = committee
+    for answer in open_answers(scored):
+        for marker in (first, second):
+            client_for(marker).post(reverse("grading:mark_next", args=[sitting_id, answer.attempt_item.item_version.item_id]),
+                                    {"answer": answer.pk, "points": str(answer.max_points)})
+    client_for(chair).post(url, {"action": "publish"})
+    assert ResultPublication.objects.filter(sitting_id=sitting_id).exists()
+    result = client_for(alice).get(result_url).content.decode()
+    assert 'data-testid="final-percent">100 %' in result and "Passed" in result
