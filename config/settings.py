@@ -165,6 +165,8 @@ CELERY_BEAT_SCHEDULE = {
     "submit-overdue-attempts": {"task": "exams.tasks.submit_overdue_attempts", "schedule": 10.0},
     # Scores whose task was lost (broker down at submission) are queued again.
     "score-waiting-attempts": {"task": "grading.tasks.score_waiting_attempts", "schedule": 60.0},
+    # Re-scores of a key correction whose task was lost are queued again (R-GRADE-4).
+    "rescore-pending": {"task": "grading.tasks.rescore_pending", "schedule": 60.0},
     # Whoever has not started when entry closes is absent (R-SCHED-3).
     "mark-absentees": {"task": "proctoring.tasks.mark_absentees", "schedule": 60.0},
     # Stills and recordings past their exam's retention period are deleted (R-PROC-6).

@@ -150,3 +150,51 @@ class ClinicalScore(models.Model):
             models.CheckConstraint(condition=Q(max_points__gt=0) & Q(points__gte=0) & Q(points__lte=models.F("max_points")),
                                    name="clinical_score_within_bounds"),
         ]
+
+
+class KeyCorrection(models.Model):
+    """The committee's correction of an item's key after a sitting (R-GRADE-4), from dry run to re-score.
+
+    It applies to one item version (what the candidates saw). The newest applied correction of a
+    version is the one scoring uses. A dropped item counts for nobody: its points leave both the
+    score and the maximum ("the maximum lowered"); as results are shares of the maximum, that is
+    the same percent as re-spreading its points over the other items.
+    """
+
+    class Action(models.TextChoices):
+        CHANGE_KEY = "change_key", _("Change the key")
+        ACCEPT_MORE = "accept_more", _("Accept several answers")
+        DROP = "drop", _("Drop the item")
+
+    item_version = models.ForeignKey("exams.ItemVersion", on_delete=models.PROTECT, related_name="key_corrections")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    # Every answer key that earns the points: one for a changed key, several when more are accepted.
+    accepted_keys = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=1000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+    # The dry run's findings, kept with the decision.
+    affected = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    flips = models.PositiveIntegerField(default=0)
+    # Which results would change pass/fail: [{"code", "old", "new"}], anonymous codes only.
+    flip_list = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class ScoreChange(models.Model):
+    """One attempt re-scored by a key correction: before and after, exactly once per correction."""
+
+    correction = models.ForeignKey(KeyCorrection, on_delete=models.PROTECT, related_name="score_changes")
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="score_changes")
+    old_points = models.DecimalField(max_digits=7, decimal_places=4)
+    new_points = models.DecimalField(max_digits=7, decimal_places=4)
+    old_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    new_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["correction", "attempt"], name="one_change_per_correction")]

@@ -40,3 +40,10 @@ def choice_points(*, kind: str, key: Sequence[str], answer: Sequence[str] | None
     if net <= 0 or not keyed:
         return Decimal(0)
     return (points * net / len(keyed)).quantize(POINTS_PLACES, rounding=ROUND_DOWN)
+
+
+def keyed_points(*, kind: str, accepted_keys: Sequence[Sequence[str]], answer: Sequence[str] | None, points: Decimal,
+                 rule: str = ALL_OR_NOTHING) -> Decimal:
+    """Return the points of an answer when any of several keys is accepted: the best it earns (R-GRADE-4)."""
+    return max((choice_points(kind=kind, key=key, answer=answer, points=points, rule=rule) for key in accepted_keys),
+               default=Decimal(0))

@@ -8,15 +8,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from exams.errors import ExamError
 from exams.models import Item, Sitting
 
 from . import services
-from .models import ItemScore, MarkingAssignment, ResultPublication
+from .models import ItemScore, KeyCorrection, MarkingAssignment, ResultPublication
 from .selectors import answers_to_mark, blind_answer, marking_queue, sitting_progress
 from .services.results import sitting_readiness
 
@@ -31,7 +32,7 @@ def _require(request: HttpRequest, *permissions: str) -> None:
 @login_required
 @never_cache
 def committee_home(request: HttpRequest) -> HttpResponse:
-    _require(request, "mark_answers", "adjudicate", "chair_marking")
+    _require(request, "mark_answers", "adjudicate", "chair_marking", "correct_keys", "view_item_analysis")
     return render(request, "grading/committee_home.html", {
         "to_mark": marking_queue(request.user, MARKER), "to_adjudicate": marking_queue(request.user, ADJUDICATOR),
         "sittings": Sitting.objects.select_related("exam").order_by("-starts_at")[:30]
@@ -117,3 +118,54 @@ def chair_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
         "sitting": sitting, "progress": sitting_progress(sitting), "readiness": sitting_readiness(sitting),
         "publication": ResultPublication.objects.filter(sitting=sitting).first(), "committee": committee.distinct().order_by("username"),
     })
+
+
+def _parse_keys(text: str) -> list[list[str]]:
+    """"B" → [["B"]]; "A,D | B,D" → [["A","D"], ["B","D"]] (several accepted keys)."""
+    return [[part.strip() for part in key.split(",") if part.strip()] for key in text.split("|") if key.strip()]
+
+
+@login_required
+@never_cache
+def corrections(request: HttpRequest) -> HttpResponse:
+    """Key corrections: the list, and a new dry run (R-GRADE-4)."""
+    _require(request, "correct_keys")
+    if request.method == "POST":
+        item = Item.objects.filter(code=request.POST.get("item", "").strip()).select_related("current_version").first()
+        version_id = request.POST.get("version") or (item.current_version_id if item else None)
+        if item is None or not version_id:
+            messages.error(request, _("No item with that code."))
+            return redirect("grading:corrections")
+        try:
+            preview = services.key_correction_preview(
+                item_version_id=int(version_id), action=request.POST.get("action", ""),
+                accepted_keys=_parse_keys(request.POST.get("keys", "")), reason=request.POST.get("reason", ""), by=request.user,
+            )
+        except ExamError as exc:
+            messages.error(request, exc.message)
+            return redirect("grading:corrections")
+        return redirect("grading:correction", preview.correction.pk)
+    recent = KeyCorrection.objects.select_related("item_version__item", "created_by")[:50]
+    return render(request, "grading/corrections.html", {"corrections": recent, "actions": KeyCorrection.Action.choices})
+
+
+@login_required
+@never_cache
+def correction(request: HttpRequest, correction_id: int) -> HttpResponse:
+    """One correction: the dry run's findings, Apply, then the re-score's progress."""
+    _require(request, "correct_keys")
+    found = get_object_or_404(KeyCorrection.objects.select_related("item_version__item", "created_by"), pk=correction_id)
+    if request.method == "POST":
+        try:
+            services.key_correction_apply(correction_id=found.pk, by=request.user)
+        except ExamError as exc:
+            messages.error(request, exc.message)
+        return redirect("grading:correction", found.pk)
+    return render(request, "grading/correction.html", {"correction": found, "progress": services.correction_progress(found)})
+
+
+@login_required
+@never_cache
+def correction_progress(request: HttpRequest, correction_id: int) -> JsonResponse:
+    _require(request, "correct_keys")
+    return JsonResponse(services.correction_progress(get_object_or_404(KeyCorrection, pk=correction_id)))

@@ -11,9 +11,17 @@ from django.utils import timezone
 from exams.models import Attempt, AttemptStatus, Response
 from exams.services import attempt_mark_scored
 
-from ..models import AttemptScore, ItemScore
-from ..scoring import choice_points, is_auto_scored
+from ..models import AttemptScore, ItemScore, KeyCorrection
+from ..scoring import is_auto_scored, keyed_points
 from .results import attempt_total_refresh
+
+
+def current_corrections(version_ids: set[int]) -> dict[int, KeyCorrection]:
+    """Return, per item version, its newest applied key correction (the one scoring follows)."""
+    newest: dict[int, KeyCorrection] = {}
+    for correction in KeyCorrection.objects.filter(item_version_id__in=version_ids, applied_at__isnull=False).order_by("applied_at", "pk"):
+        newest[correction.item_version_id] = correction
+    return newest
 
 
 def attempt_score(*, attempt_id: int, now: datetime | None = None) -> AttemptScore | None:
@@ -30,12 +38,22 @@ def attempt_score(*, attempt_id: int, now: datetime | None = None) -> AttemptSco
         rule = attempt.exam.multiple_response_scoring
         slots = list(attempt.items.select_related("item_version__item"))
         answers = dict(Response.objects.filter(attempt=attempt).values_list("attempt_item_id", "value"))
+        corrections = current_corrections({slot.item_version_id for slot in slots})
+        dropped = {v for v, c in corrections.items() if c.action == KeyCorrection.Action.DROP}
         scores, auto_points, auto_max, awaiting, awaiting_points = [], Decimal(0), Decimal(0), 0, Decimal(0)
         for slot in slots:
             version = slot.item_version
-            if is_auto_scored(version.item.kind):
-                points = choice_points(kind=version.item.kind, key=version.key, answer=answers.get(slot.pk), points=slot.points,
-                                       rule=rule)
+            if version.pk in dropped:
+                # A dropped item counts for nobody: neither in the points nor in the maximum.
+                method = ItemScore.Method.AUTO if is_auto_scored(version.item.kind) else ItemScore.Method.COMMITTEE
+                scores.append(ItemScore(attempt_item=slot, attempt=attempt, method=method, points=Decimal(0), max_points=Decimal(0),
+                                        marking=ItemScore.Marking.RESOLVED if method == ItemScore.Method.COMMITTEE else "",
+                                        scored_at=now))
+            elif is_auto_scored(version.item.kind):
+                correction = corrections.get(version.pk)
+                keys = correction.accepted_keys if correction is not None else [version.key]
+                points = keyed_points(kind=version.item.kind, accepted_keys=keys, answer=answers.get(slot.pk), points=slot.points,
+                                      rule=rule)
                 auto_points += points
                 auto_max += slot.points
                 scores.append(ItemScore(attempt_item=slot, attempt=attempt, method=ItemScore.Method.AUTO,
@@ -52,6 +70,9 @@ def attempt_score(*, attempt_id: int, now: datetime | None = None) -> AttemptSco
             update_conflicts=True, unique_fields=["attempt_item"], update_fields=["points", "max_points", "scored_at", "method"],
         )
         ItemScore.objects.bulk_create([s for s in scores if s.method == ItemScore.Method.COMMITTEE], ignore_conflicts=True)
+        # A dropped committee item is settled whatever marks it had (ignore_conflicts kept the old row).
+        ItemScore.objects.filter(attempt=attempt, method=ItemScore.Method.COMMITTEE, attempt_item__item_version_id__in=dropped).update(
+            points=Decimal(0), max_points=Decimal(0), marking=ItemScore.Marking.RESOLVED, scored_at=now)
         AttemptScore.objects.update_or_create(
             attempt=attempt,
             defaults={"auto_points": auto_points, "auto_max_points": auto_max, "awaiting_items": awaiting,

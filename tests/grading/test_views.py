@@ -69,3 +69,27 @@ def test_the_chair_page_publishes_and_the_candidate_sees_the_result(scored, comm
     assert ResultPublication.objects.filter(sitting_id=sitting_id).exists()
     result = client_for(alice).get(result_url).content.decode()
     assert 'data-testid="final-percent">100 %' in result and "Passed" in result
+
+
+def test_a_key_correction_through_the_pages(scored, committee, administrator, alice, proctor_a,  # noqa: F811
+                                            django_capture_on_commit_callbacks):
+    from exams.models import AttemptItem, ItemKind
+    from grading.models import KeyCorrection
+
+    from .test_marking import mark_everything
+
+    mark_everything(scored, committee[0])
+    chair = grant(administrator, "correct_keys")
+    for outsider in (alice, proctor_a, committee[0][0]):
+        assert client_for(outsider).get(reverse("grading:corrections")).status_code == 404
+    slot = AttemptItem.objects.filter(attempt=scored, item_version__item__kind=ItemKind.SINGLE).select_related("item_version__item").first()
+    other = [o for o in slot.option_order if o not in slot.item_version.key][0]
+    response = client_for(chair).post(reverse("grading:corrections"), {
+        "item": slot.item_version.item.code, "action": "change_key", "keys": other, "reason": "Key was wrong"})
+    correction = KeyCorrection.objects.get()
+    assert response.url == reverse("grading:correction", args=[correction.pk])
+    page = client_for(chair).get(response.url).content.decode()
+    assert 'data-testid="changed">1<' in page and 'data-testid="apply"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(chair).post(response.url)
+    assert client_for(chair).get(reverse("grading:correction_progress", args=[correction.pk])).json() == {"done": 1, "total": 1}

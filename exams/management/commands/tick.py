@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from exams.tasks import submit_overdue_attempts
-from grading.tasks import score_waiting_attempts
+from grading.tasks import rescore_pending, score_waiting_attempts
 from proctoring.tasks import delete_expired_evidence, mark_absentees
 
 EVIDENCE_SWEEP_SECONDS = 3600
@@ -25,6 +25,7 @@ class Command(BaseCommand):
             if submitted:
                 self.stdout.write(f"submitted on the clock: {submitted}")
             score_waiting_attempts()
+            rescore_pending()
             mark_absentees()
             if time.monotonic() - last_sweep > EVIDENCE_SWEEP_SECONDS or once:
                 delete_expired_evidence()
