@@ -5,6 +5,8 @@ Thin views: a permission check (404 to everyone else), one service call, a page 
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -14,12 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from exams.errors import ExamError
-from exams.models import Item, Sitting
+from exams.models import Attempt, AttemptStatus, Item, Sitting
 
 from . import services
 from .models import ItemScore, KeyCorrection, MarkingAssignment, ResultPublication
 from .selectors import answers_to_mark, blind_answer, marking_queue, sitting_progress
-from .services.results import sitting_readiness
+from .services.results import GradingError, sitting_readiness
 
 MARKER, ADJUDICATOR = MarkingAssignment.Role.MARKER, MarkingAssignment.Role.ADJUDICATOR
 
@@ -100,6 +102,10 @@ def chair_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
             if request.POST.get("action") == "publish":
                 publication = services.sitting_results_publish(sitting_id=sitting.pk, by=request.user)
                 messages.success(request, f"{publication.attempts} / {publication.passed}")
+            elif request.POST.get("action") == "clinical":
+                attempt = get_object_or_404(Attempt, pk=request.POST.get("attempt"), enrolment__sitting=sitting)
+                services.clinical_score_enter(attempt_id=attempt.pk, by=request.user, points=_decimal(request.POST.get("points")),
+                                              max_points=_decimal(request.POST.get("max_points")))
             else:
                 services.assignment_set(
                     sitting_id=sitting.pk, item_id=get_object_or_404(Item, pk=request.POST.get("item")).pk,
@@ -114,10 +120,22 @@ def chair_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
     ).distinct() | get_user_model().objects.filter(
         groups__permissions__content_type__app_label="grading", groups__permissions__codename__in=["mark_answers", "adjudicate"]
     ).distinct()
+    clinical = (
+        Attempt.objects.filter(enrolment__sitting=sitting, is_practice=False, status=AttemptStatus.SCORED)
+        .select_related("enrolment", "candidate", "clinical_score").order_by("enrolment__ticket_number")
+        if sitting.exam.clinical_weight_percent else []
+    )
     return render(request, "grading/chair_sitting.html", {
-        "sitting": sitting, "progress": sitting_progress(sitting), "readiness": sitting_readiness(sitting),
+        "sitting": sitting, "progress": sitting_progress(sitting), "readiness": sitting_readiness(sitting), "clinical": clinical,
         "publication": ResultPublication.objects.filter(sitting=sitting).first(), "committee": committee.distinct().order_by("username"),
     })
+
+
+def _decimal(raw) -> Decimal:
+    try:
+        return Decimal(str(raw))
+    except (InvalidOperation, ValueError) as exc:
+        raise GradingError(_("Give the points as a number.")) from exc
 
 
 def _parse_keys(text: str) -> list[list[str]]:

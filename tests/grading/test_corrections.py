@@ -87,6 +87,24 @@ def test_a_flip_from_fail_to_pass_is_shown_in_the_dry_run(complete, administrato
     assert preview.correction.flips == 1 and preview.flips[0]["old"] == 100 and preview.flips[0]["new"] < 100
 
 
+def test_applying_a_flip_turns_the_pass_into_a_fail(complete, administrator, exam, django_capture_on_commit_callbacks):
+    chair = grant(administrator, "correct_keys")
+    slot = single_slot(complete)
+    exam.pass_percent = 100
+    exam.save()
+    from grading.services import attempt_total_refresh
+
+    attempt_total_refresh(attempt_id=complete.pk)
+    assert AttemptScore.objects.get(attempt=complete).passed is True
+    wrong_now = [o for o in slot.option_order if o not in slot.item_version.key][0]
+    preview = key_correction_preview(item_version_id=slot.item_version_id, action="change_key", accepted_keys=[[wrong_now]],
+                                     reason="test", by=chair)
+    with django_capture_on_commit_callbacks(execute=True):
+        key_correction_apply(correction_id=preview.correction.pk, by=chair)
+    after = AttemptScore.objects.get(attempt=complete)
+    assert after.passed is False and after.percent == preview.flips[0]["new"]
+
+
 @pytest.mark.parametrize(("action", "keys"), [
     ("change_key", []), ("change_key", [["Z"]]), ("change_key", [["A", "B"]]), ("change_key", [["A"], ["B"]]), ("nonsense", [["A"]]),
 ])

@@ -64,3 +64,21 @@ def test_the_clinical_part_weighs_in_by_its_weight():
                          clinical_max=Decimal(20), clinical_weight=30) == 79
     with pytest.raises(ValueError):
         final_percent(written_points=Decimal(70), written_max=Decimal(100), clinical_weight=30)
+
+
+marks = st.decimals(min_value=0, max_value=20, places=2)
+
+
+@given(first=marks, second=marks, tolerance=st.integers(0, 100))
+def test_two_marks_resolve_to_their_mean_or_go_to_adjudication(first, second, tolerance):
+    from grading.services.marking import marks_agree, mean_of_marks
+
+    max_points = Decimal(20)
+    if marks_agree(first, second, max_points, tolerance):
+        mean = mean_of_marks(first, second)
+        assert min(first, second) <= mean <= max(first, second)
+        assert abs(mean - (first + second) / 2) <= Decimal("0.005")
+        assert abs(first - second) <= max_points * tolerance / 100
+    else:
+        assert abs(first - second) > max_points * tolerance / 100
+    assert marks_agree(first, second, max_points, tolerance) == marks_agree(second, first, max_points, tolerance)

@@ -93,3 +93,18 @@ def test_a_key_correction_through_the_pages(scored, committee, administrator, al
     with django_capture_on_commit_callbacks(execute=True):
         client_for(chair).post(response.url)
     assert client_for(chair).get(reverse("grading:correction_progress", args=[correction.pk])).json() == {"done": 1, "total": 1}
+
+
+def test_the_chair_enters_the_clinical_part(scored, committee, administrator, exam):  # noqa: F811
+    from grading.models import AttemptScore
+
+    from .test_marking import mark_everything
+
+    exam.clinical_weight_percent = 30
+    exam.save()
+    mark_everything(scored, committee[0])
+    chair = grant(administrator, "chair_marking")
+    url = reverse("grading:chair_sitting", args=[scored.enrolment.sitting_id])
+    assert scored.enrolment.ticket_number in client_for(chair).get(url).content.decode()
+    client_for(chair).post(url, {"action": "clinical", "attempt": scored.pk, "points": "15", "max_points": "20"})
+    assert AttemptScore.objects.get(attempt=scored).percent == 92  # 100 × 0.7 + 75 × 0.3 = 92.5 → 92
