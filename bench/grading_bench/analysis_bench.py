@@ -74,10 +74,8 @@ def numpy_analysis(rows: list[tuple]) -> dict:
 
     scores = total_earned / total_possible
     size = min(math.ceil(GROUP_FRACTION * n_attempts), n_attempts // 2)
-    # Ties broken by the attempt's order of first appearance, as stats.top_bottom does.
-    first_seen = np.full(n_attempts, n_rows)
-    np.minimum.at(first_seen, attempt, np.arange(n_rows))
-    ranked = np.lexsort((first_seen, -scores))
+    # Ties broken by attempt id, as stats.top_bottom does (np.unique sorted the ids: index order).
+    ranked = np.lexsort((np.arange(n_attempts), -scores))
     top, bottom = np.zeros(n_attempts, bool), np.zeros(n_attempts, bool)
     top[ranked[:size]], bottom[ranked[n_attempts - size:]] = True, True
     options = {}

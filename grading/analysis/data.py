@@ -10,7 +10,9 @@ scored or already marked by the committee; slots awaiting the committee are left
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 
+from django.db import connection
 from django.db.models import FloatField, TextField
 from django.db.models.functions import Cast
 
@@ -65,16 +67,34 @@ def load_matrix(sitting_id: int) -> ResponseMatrix:
     infos = item_infos(sitting_id)
     choice_versions = {info.version_id for info in infos if info.kind in ItemKind.choice_kinds()}
     builder = MatrixBuilder(infos)
+    builder.add_rows(_parsed(_fetch(sitting_id), choice_versions))
+    return builder.build()
+
+
+def _fetch(sitting_id: int) -> Iterator[tuple]:
+    """Yield the rows of `scored_cells`, CHUNK at a time.
+
+    The ORM's own iterator() uses a server-side cursor on PostgreSQL, which took twice as long as
+    this (bench/grading.py: 4.7 s against 2.3 s for a million rows); a plain cursor's fetchmany
+    keeps Python objects to one chunk while the driver holds the compact result.
+    """
+    sql, params = scored_cells(sitting_id).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK):
+            yield from rows
+
+
+def _parsed(rows: Iterable[tuple], choice_versions: set[int]) -> Iterator[tuple]:
+    """Yield the rows with the answer parsed into chosen option ids (None for text items)."""
     parsed: dict[str | None, tuple[str, ...]] = {}
-    # A server-side cursor on PostgreSQL: rows arrive in chunks, never all in memory at once.
-    for attempt_id, version_id, earned, possible, answer in scored_cells(sitting_id).iterator(chunk_size=CHUNK):
+    for attempt_id, version_id, earned, possible, answer in rows:
         chosen = None
         if version_id in choice_versions:
             chosen = parsed.get(answer)
             if chosen is None:
                 chosen = parsed[answer] = _choice(answer)
-        builder.add(attempt_id=attempt_id, version_id=version_id, earned=earned, possible=possible, chosen=chosen)
-    return builder.build()
+        yield attempt_id, version_id, earned, possible, chosen
 
 
 def _choice(answer: str | None) -> tuple[str, ...]:

@@ -53,7 +53,7 @@ The point-biserial is the *corrected* item–rest correlation: the item's score 
 attempt's score on its other items. Against the total including the item it would be inflated,
 and with a form of few marked items noticeably so. The upper–lower index D (share right among the
 top 27 % minus the share among the bottom 27 %) is given as well. Top and bottom groups are the
-ceil(27 % × N) best and worst attempts by score (ties broken by attempt order), never overlapping.
+ceil(27 % × N) best and worst attempts by score (ties broken by attempt id), never overlapping.
 """
 
 from __future__ import annotations
@@ -122,6 +122,26 @@ class MatrixBuilder:
         m.cell_possible.append(possible)
         m.cell_chosen.append(chosen)
 
+    def add_rows(self, rows: Iterable[tuple[int, int, float, float, tuple[str, ...] | None]]) -> None:
+        """Add (attempt_id, version_id, earned, possible, chosen) rows: `add` for a million rows."""
+        m = self.matrix
+        # Bound once: at a million rows, attribute look-ups and keyword calls are most of the time.
+        attempt_index, item_index = self._attempt_index, self._item_index
+        attempt_ids, cell_attempt, cell_item = m.attempt_ids, m.cell_attempt.append, m.cell_item.append
+        cell_earned, cell_possible, cell_chosen = m.cell_earned.append, m.cell_possible.append, m.cell_chosen.append
+        for attempt_id, version_id, earned, possible, chosen in rows:
+            if possible <= 0:
+                continue
+            attempt = attempt_index.get(attempt_id)
+            if attempt is None:
+                attempt = attempt_index[attempt_id] = len(attempt_ids)
+                attempt_ids.append(attempt_id)
+            cell_attempt(attempt)
+            cell_item(item_index[version_id])
+            cell_earned(earned)
+            cell_possible(possible)
+            cell_chosen(chosen)
+
     def build(self) -> ResponseMatrix:
         return self.matrix
 
@@ -188,13 +208,17 @@ def mean_sd(values: list[float]) -> tuple[float | None, float | None]:
     return mean, math.sqrt(variance)
 
 
-def top_bottom(scores: list[float], fraction: float = GROUP_FRACTION) -> tuple[set[int], set[int]]:
+def top_bottom(scores: list[float], tiebreak: list[int] | None = None,
+               fraction: float = GROUP_FRACTION) -> tuple[set[int], set[int]]:
     """Return the attempt indexes in the top and the bottom group: ceil(fraction × N) each, disjoint."""
     size = min(math.ceil(fraction * len(scores)), len(scores) // 2)
     if size == 0:
         return set(), set()
-    # Ties break by attempt order, so the groups are the same on every run.
-    ranked = sorted(range(len(scores)), key=lambda a: (-scores[a], a))
+    # Scores tie in whole points, so many attempts sit on the group boundary: ties break by attempt
+    # id (`tiebreak`), not by the order the database happened to return rows in, so the groups are
+    # the same on every run.
+    order = tiebreak if tiebreak is not None else range(len(scores))
+    ranked = sorted(range(len(scores)), key=lambda a: (-scores[a], order[a]))
     return set(ranked[:size]), set(ranked[-size:])
 
 
@@ -273,7 +297,7 @@ def analyse(matrix: ResponseMatrix, progress: Callable[[float], None] | None = N
     earned_by_attempt, possible_by_attempt, counts = attempt_totals(matrix)
     scores = [e / p for e, p in zip(earned_by_attempt, possible_by_attempt, strict=True)]
     attempts = len(scores)
-    top, bottom = top_bottom(scores)
+    top, bottom = top_bottom(scores, matrix.attempt_ids)
     progress(0.2)
 
     n_items = len(matrix.items)
