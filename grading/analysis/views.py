@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from exams.models import Sitting
+from exams.models import ItemKind, Sitting
 
 from .charts import histogram_chart, scatter_chart
 from .stats import GROUP_FRACTION
@@ -74,7 +74,9 @@ def sitting_analysis(request: HttpRequest, sitting_id: int) -> HttpResponse:
 
 
 def _row(item: dict[str, Any]) -> dict[str, Any]:
-    return {**item, "flag_labels": [(flag, FLAG_LABELS.get(flag, flag)) for flag in item["flags"]]}
+    kind = item["info"]["kind"]
+    return {**item, "kind_label": ItemKind(kind).label if kind in ItemKind.values else kind,
+            "flag_labels": [(flag, FLAG_LABELS.get(flag, flag)) for flag in item["flags"]]}
 
 
 @login_required
