@@ -550,18 +550,39 @@ def media_bench() -> list[str]:
     return [] if process.returncode == 0 else [f"media grid exited {process.returncode} (see its '# PROBLEM' lines above)"]
 
 
-PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", "delivery,media").split(",") if part.strip()}
+def grading_bench() -> list[str]:
+    """Scoring and item analysis of 10,000 attempts (bench/grading.py); print its lines, return the problems."""
+    env, dsn = environment()
+    # A database of its own (it is dropped and filled with 10,000 attempts): the delivery part's stays.
+    env["DATABASE_URL"] = urlunsplit(urlsplit(dsn)._replace(path="/exams_bench_grading"))
+    say("grading: 10,000 attempts × 100 items scored by attempt_score and analysed, each beside NumPy")
+    process = spawn([PYTHON, str(BENCH / "grading.py")], env=env)
+    try:
+        stdout, _ = process.communicate(timeout=1800)
+    except subprocess.TimeoutExpired:
+        end(process)
+        return ["grading bench did not finish within 1800 s"]
+    CHILDREN.remove(process)
+    for line in stdout.splitlines():
+        if line.startswith("BENCH "):
+            print(line, flush=True)
+    return [] if process.returncode == 0 else [f"grading bench exited {process.returncode} (see its '# PROBLEM' lines above)"]
+
+
+PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", "delivery,media,grading").split(",") if part.strip()}
 
 
 def main() -> None:
-    unknown = PARTS - {"delivery", "media"}
+    unknown = PARTS - {"delivery", "media", "grading"}
     if unknown:
-        raise SystemExit(f"BENCH_PARTS: unknown part(s) {sorted(unknown)}; use delivery and/or media")
+        raise SystemExit(f"BENCH_PARTS: unknown part(s) {sorted(unknown)}; use delivery, media, grading")
     problems = []
     if "delivery" in PARTS:
         problems += delivery_bench()
     if "media" in PARTS:
         problems += media_bench()
+    if "grading" in PARTS:
+        problems += grading_bench()
     if problems:
         for problem in problems:
             print(f"# PROBLEM: {problem}", flush=True)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from exams.models import Attempt, AttemptStatus
 
+from .analysis.tasks import analyse_sitting  # noqa: F401 - registered with the worker from here
 from .services import attempt_score
 
 
