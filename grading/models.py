@@ -174,6 +174,7 @@ class KeyCorrection(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # The dry run's findings, kept with the decision.
     affected = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)

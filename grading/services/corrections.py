@@ -117,10 +117,10 @@ def key_correction_apply(*, correction_id: int, by: AbstractBaseUser, now: datet
         newer = KeyCorrection.objects.filter(item_version_id=correction.item_version_id, applied_at__gt=correction.created_at)
         if newer.exists():
             raise GradingError(_("Another correction of this item was applied after this dry run; run it again."))
-        correction.applied_at = now
+        correction.applied_at, correction.applied_by = now, by
         # The numbers of the dry run may have moved since; the re-score counts what is there now.
         correction.affected = _affected_attempts(correction.item_version).count()
-        correction.save(update_fields=["applied_at", "affected"])
+        correction.save(update_fields=["applied_at", "applied_by", "affected"])
         from ..tasks import rescore_for_correction
 
         transaction.on_commit(lambda: rescore_for_correction.delay(correction.pk), robust=True)

@@ -43,6 +43,8 @@ def test_a_changed_key_is_dry_run_then_applied_and_logged(complete, administrato
         key_correction_apply(correction_id=preview.correction.pk, by=chair)
     after = AttemptScore.objects.get(attempt=complete)
     assert after.percent < 100 and ItemScore.objects.get(attempt_item=slot).points == 0
+    preview.correction.refresh_from_db()
+    assert preview.correction.applied_by == chair and preview.correction.created_by == chair
     change = ScoreChange.objects.get(correction=preview.correction, attempt=complete)
     assert (change.old_percent, change.new_percent) == (100, after.percent)
     assert correction_progress(preview.correction) == {"done": 1, "total": 1}
