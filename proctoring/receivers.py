@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from exams.audit import audit_append
 from exams.groups import attempt_changed
 from exams.models import Attempt
 
-from .models import IncidentKind
+from .models import EvidenceAccess, Incident, IncidentKind, RoomEvent
 from .services._common import push_tile_after_commit
 from .services.incidents import system_incident_close, system_incident_open
 
@@ -29,3 +31,26 @@ def show_attempt_change_to_room(sender, attempt_id: int, message: dict, **kwargs
             # The attempt is over: nothing is "still going on" for the proctor to watch.
             system_incident_close(enrolment=attempt.enrolment, kind=None, now=now)
         push_tile_after_commit(attempt.enrolment.room_id, attempt.enrolment_id)
+
+
+@receiver(post_save, sender=RoomEvent)
+def audit_room_event(sender, instance: RoomEvent, created: bool, **kwargs) -> None:
+    """Every proctor action and room step, with who and why, into the audit log (R-AUD-1)."""
+    if created:
+        audit_append(f"room.{instance.kind}", subject=f"room:{instance.room_id}", actor=instance.actor, at=instance.at,
+                     data={"enrolment": instance.enrolment_id, "reason": instance.reason, **instance.detail})
+
+
+@receiver(post_save, sender=Incident)
+def audit_incident(sender, instance: Incident, created: bool, **kwargs) -> None:
+    if created:
+        audit_append(f"incident.{instance.kind}", subject=f"enrolment:{instance.enrolment_id}", actor=instance.raised_by,
+                     at=instance.at, data={"attempt": instance.attempt_id, "by_system": instance.by_system,
+                                           "note": instance.note, "still": instance.still_id})
+
+
+@receiver(post_save, sender=EvidenceAccess)
+def audit_evidence_access(sender, instance: EvidenceAccess, created: bool, **kwargs) -> None:
+    if created:
+        audit_append("evidence.opened", subject=instance.path, actor=instance.user, at=instance.at,
+                     data={"address": instance.address})

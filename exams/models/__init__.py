@@ -9,11 +9,12 @@ from .attempts import (
     Response,
     SubmittedBy,
 )
+from .audit import AuditEntry
 from .bank import CAUSE_EFFECT_OPTIONS, Difficulty, Item, ItemKind, ItemStatus, ItemVersion, Topic
 from .schedule import BlueprintEntry, Enrolment, Exam, Room, Sitting
 
 __all__ = [
-    "AnswerLog", "Attempt", "AttemptEvent", "AttemptItem", "AttemptStatus", "Response", "SubmittedBy",
+    "AuditEntry", "AnswerLog", "Attempt", "AttemptEvent", "AttemptItem", "AttemptStatus", "Response", "SubmittedBy",
     "CAUSE_EFFECT_OPTIONS", "Difficulty", "Item", "ItemKind", "ItemStatus", "ItemVersion", "Topic",
     "BlueprintEntry", "Enrolment", "Exam", "Room", "Sitting",
 ]
