@@ -21,6 +21,9 @@ def pytest_sessionstart(session):
     # In CI a test that needs a service fails when the service is missing; it never skips.
     if os.environ.get("CI") and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         raise pytest.UsageError("CI must run against PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
+    # The Redis cache outlives a run: sign-in failure counters (15 minutes) or a bank generation
+    # left by an earlier run must not reach this one. Each run's keys get a prefix of their own.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"tests-{os.getpid()}-{os.urandom(3).hex()}"
 
 
 @pytest.fixture(scope="session")
