@@ -38,6 +38,8 @@ import time
 import uuid
 from pathlib import Path
 
+from processes import CHILDREN, end_all
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PYTHON = sys.executable
@@ -49,7 +51,6 @@ FOCUS_BUDGET = 100 / TARGET_PER_CORE  # % of a core: one candidate's share at 20
 GRID_FPS = 3 + 1  # camera_grid + screen_grid frames a second per candidate (bench/media/clips.py)
 STILL_SECONDS = 5
 
-CHILDREN: list[subprocess.Popen] = []
 PROBLEMS: list[str] = []
 
 
@@ -95,24 +96,9 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def end(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait(timeout=5)
-    if process in CHILDREN:
-        CHILDREN.remove(process)
-
-
-def end_all() -> None:
-    for process in list(CHILDREN):
-        end(process)
+def end_children() -> None:
+    # The media server gets longer than the bench's usual 8 s to close its peer connections.
+    end_all(grace=15.0)
 
 
 def environment(group: str) -> dict[str, str]:
@@ -192,7 +178,7 @@ def run_grid(count: int, *, with_focus: bool) -> None:
               file=sys.stderr, flush=True)
         if focus_frames < 0.8 * 20 * WINDOW:
             PROBLEMS.append(f"media_focus: a focus viewer got {focus_frames:.0f} video frames in {WINDOW:.0f} s")
-    end_all()
+    end_children()
 
 
 def main() -> int:
@@ -203,7 +189,7 @@ def main() -> int:
         for index, count in enumerate(COUNTS):
             run_grid(count, with_focus=index == 0)
     finally:
-        end_all()
+        end_children()
     for problem in PROBLEMS:
         print(f"# PROBLEM: {problem}", flush=True)
     return 1 if PROBLEMS else 0

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
+from processes import CHILDREN, end, end_all, spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -46,40 +47,9 @@ BOUND_SAVE_SECONDS = float(os.environ.get("BENCH_BOUND_SECONDS", "10"))
 PROFILE_SERVER = os.environ.get("BENCH_PROFILE_SERVER", "1") != "0"
 PROFILE_CANDIDATES = 150
 
-CHILDREN: list[subprocess.Popen] = []
 
 
 # --- processes ------------------------------------------------------------------------------------
-def spawn(args: list[str], *, env: dict, stdout=subprocess.PIPE, stderr=None) -> subprocess.Popen:
-    # A process group of its own, so that ending it also ends whatever it started.
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=stdout, stderr=stderr, text=True, start_new_session=True)
-    CHILDREN.append(process)
-    return process
-
-
-def end(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(timeout=8)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait(timeout=5)
-    if process in CHILDREN:
-        CHILDREN.remove(process)
-
-
-def end_all() -> None:
-    for process in list(CHILDREN):
-        end(process)
-
-
 def run(args: list[str], *, env: dict, timeout: float, what: str, track: list | None = None) -> str:
     """Run a child to completion within `timeout` seconds; return its stdout, fail loudly otherwise."""
     process = spawn(args, env=env)
@@ -532,41 +502,38 @@ def delivery_bench() -> list[str]:
     return problems
 
 
-def media_bench() -> list[str]:
-    """The media server's CPU per candidate (bench/media_grid.py); print its lines, return the problems."""
-    env, _dsn = environment()
-    say("media grid: N synthetic candidates publishing to a real media server, one proctor on the grid")
-    process = spawn([PYTHON, str(BENCH / "media_grid.py")], env=env)
+def run_part(script: str, *, env: dict, timeout: float, what: str) -> list[str]:
+    """Run one bench script to the end; pass its BENCH lines on, return its problems.
+
+    The script prints its own "# PROBLEM:" lines on stderr; its exit status says whether it had any.
+    """
+    process = spawn([PYTHON, str(BENCH / script)], env=env)
     try:
-        stdout, _ = process.communicate(timeout=600)
+        stdout, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         end(process)
-        return ["media grid did not finish within 600 s"]
+        return [f"{what} did not finish within {timeout:.0f} s"]
     CHILDREN.remove(process)
     for line in stdout.splitlines():
         if line.startswith("BENCH "):
             print(line, flush=True)
-    # media_grid.py prints its own "# PROBLEM:" lines on stderr; the status says whether it had any.
-    return [] if process.returncode == 0 else [f"media grid exited {process.returncode} (see its '# PROBLEM' lines above)"]
+    return [] if process.returncode == 0 else [f"{what} exited {process.returncode} (see its '# PROBLEM' lines above)"]
+
+
+def media_bench() -> list[str]:
+    """The media server's CPU per candidate (bench/media_grid.py)."""
+    env, _dsn = environment()
+    say("media grid: N synthetic candidates publishing to a real media server, one proctor on the grid")
+    return run_part("media_grid.py", env=env, timeout=600, what="media grid")
 
 
 def grading_bench() -> list[str]:
-    """Scoring and item analysis of 10,000 attempts (bench/grading.py); print its lines, return the problems."""
+    """Scoring and item analysis of 10,000 attempts (bench/grading.py)."""
     env, dsn = environment()
     # A database of its own (it is dropped and filled with 10,000 attempts): the delivery part's stays.
     env["DATABASE_URL"] = urlunsplit(urlsplit(dsn)._replace(path="/exams_bench_grading"))
     say("grading: 10,000 attempts × 100 items scored by attempt_score and analysed, each beside NumPy")
-    process = spawn([PYTHON, str(BENCH / "grading.py")], env=env)
-    try:
-        stdout, _ = process.communicate(timeout=1800)
-    except subprocess.TimeoutExpired:
-        end(process)
-        return ["grading bench did not finish within 1800 s"]
-    CHILDREN.remove(process)
-    for line in stdout.splitlines():
-        if line.startswith("BENCH "):
-            print(line, flush=True)
-    return [] if process.returncode == 0 else [f"grading bench exited {process.returncode} (see its '# PROBLEM' lines above)"]
+    return run_part("grading.py", env=env, timeout=1800, what="grading bench")
 
 
 PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", "delivery,media,grading").split(",") if part.strip()}
