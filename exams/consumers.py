@@ -26,19 +26,33 @@ MAX_CHANGES_PER_MESSAGE = 200
 REFUSAL_CLOSE_DELAY = 0.2  # seconds
 
 
-class AttemptConsumer(AsyncJsonWebsocketConsumer):
+class RefusingConsumer(AsyncJsonWebsocketConsumer):
+    """A socket that can turn a visitor away so that the page knows why."""
+
+    async def refuse(self, code: int) -> None:
+        # Accept first: a close before accept reaches the browser as a refused handshake (1006),
+        # and the page could not tell "signed out" or "not yours" from a network failure. The reason
+        # also goes as a message, and the close waits a moment: a close sent right behind the
+        # accept was now and then lost in Daphne's handshake (1006 again).
+        await self.accept()
+        await self.send_json({"t": "refused", "code": code})
+        await asyncio.sleep(REFUSAL_CLOSE_DELAY)
+        await self.close(code=code)
+
+
+class AttemptConsumer(RefusingConsumer):
     attempt_id: int | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self._refuse(CLOSE_UNAUTHENTICATED)
+            await self.refuse(CLOSE_UNAUTHENTICATED)
             return
         self.user_id = user.pk
         self.device_id = self.scope.get("cookies", {}).get(DEVICE_COOKIE, "")
         attempt = await self._open(int(self.scope["url_route"]["kwargs"]["attempt_id"]))
         if attempt is None:
-            await self._refuse(CLOSE_NOT_FOUND)
+            await self.refuse(CLOSE_NOT_FOUND)
             return
         self.attempt_id = attempt.pk
         await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
@@ -115,16 +129,6 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"t": "scored"})
 
     # --- helpers ----------------------------------------------------------------------------------
-    async def _refuse(self, code: int) -> None:
-        # Accept first: a close before accept reaches the browser as a refused handshake (1006),
-        # and the page could not tell "signed out" or "not yours" from a network failure. The reason
-        # also goes as a message, and the close waits a moment: a close sent right behind the
-        # accept was now and then lost in Daphne's handshake (1006 again).
-        await self.accept()
-        await self.send_json({"t": "refused", "code": code})
-        await asyncio.sleep(REFUSAL_CLOSE_DELAY)
-        await self.close(code=code)
-
     async def _send_state(self, attempt: Attempt) -> None:
         await self.send_json({"t": "state", **clock_payload(attempt, timezone.now()),
                               "thisDevice": attempt.device_id == self.device_id})

@@ -12,11 +12,11 @@ import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from exams.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, RefusingConsumer
 from exams.middleware import DEVICE_COOKIE
 from exams.models import Enrolment
 
@@ -38,26 +38,15 @@ from .selectors import (
 
 log = logging.getLogger(__name__)
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_NOT_FOUND = 4404
-REFUSAL_CLOSE_DELAY = 0.2
 MAX_SDP_LENGTH = 100_000
 
 
-class _Refusing(AsyncJsonWebsocketConsumer):
+class _Refusing(RefusingConsumer):
     async def websocket_connect(self, message) -> None:
         # Embedded mode (in-memory layer): the media server runs inside this process; with Redis
         # it is `manage.py media_server` and this does nothing.
         ensure_in_process()
         await super().websocket_connect(message)
-
-    async def refuse(self, code: int) -> None:
-        # As in exams.consumers: accept, say why, then close a moment later (a bare close before
-        # accept reaches the browser as a network failure).
-        await self.accept()
-        await self.send_json({"t": "refused", "code": code})
-        await asyncio.sleep(REFUSAL_CLOSE_DELAY)
-        await self.close(code=code)
 
     async def send_error(self, message: str) -> None:
         await self.send_json({"t": "error", "reason": message})
