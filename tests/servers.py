@@ -29,6 +29,7 @@ from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import pytest
 from celery import Celery
 from django.conf import settings
 from django.db import connection
@@ -48,6 +49,15 @@ _PR_SET_PDEATHSIG = 1
 
 def _die_with_pytest() -> None:
     _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # trivial on purpose: runs between fork and exec
+
+
+def require_service(present: bool, what: str) -> None:
+    """Skip a test whose service is missing; in CI a missing service is a failure, never a skip."""
+    if present:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run with {what}")
+    pytest.skip(f"needs {what}")
 
 
 def free_port() -> int:

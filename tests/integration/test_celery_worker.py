@@ -8,7 +8,6 @@ would, and must change nothing.
 
 from __future__ import annotations
 
-import os
 import re
 
 import httpx
@@ -18,7 +17,7 @@ from django.conf import settings
 from exams.models import Attempt, AttemptEvent, AttemptItem, AttemptStatus, ItemKind, SubmittedBy
 from grading.models import AttemptScore, ItemScore
 from tests.factories import PASSWORD, UserFactory, enrol, make_bank, make_exam, make_sitting
-from tests.servers import celery_client, running_stack, running_worker, wait_until
+from tests.servers import celery_client, require_service, running_stack, running_worker, wait_until
 
 pytestmark = [pytest.mark.integration]
 
@@ -27,10 +26,7 @@ SCORE_TIMEOUT = 30.0
 
 @pytest.fixture
 def stack(request, transactional_db):
-    if not settings.REDIS_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI runs with REDIS_URL set; a real Celery worker needs a Redis broker")
-        pytest.skip("needs REDIS_URL (a Redis broker) for a real Celery worker; embedded mode scores in-process")
+    require_service(bool(settings.REDIS_URL), "REDIS_URL (a Redis broker) for a real Celery worker; embedded mode scores in-process")
     with running_worker(f"{request.node.name}-worker") as worker, running_stack(request, worker=worker) as running:
         yield running
 

@@ -5,8 +5,6 @@ periodic job that queues whatever is not re-scored yet."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.conf import settings
 from django.utils import timezone
@@ -16,7 +14,7 @@ from exams.services import AnswerChange, attempt_start, responses_save
 from grading.models import AttemptScore, KeyCorrection, ScoreChange
 from grading.services import attempt_score, key_correction_preview
 from tests.factories import UserFactory, enrol, make_bank, make_exam, make_sitting
-from tests.servers import celery_client, running_worker, wait_until
+from tests.servers import celery_client, require_service, running_worker, wait_until
 
 pytestmark = [pytest.mark.integration]
 
@@ -26,10 +24,7 @@ DEVICE = "d" * 32
 
 @pytest.fixture
 def worker(request, transactional_db):
-    if not settings.REDIS_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI runs with REDIS_URL set; a real Celery worker needs a Redis broker")
-        pytest.skip("needs REDIS_URL (a Redis broker) for a real Celery worker")
+    require_service(bool(settings.REDIS_URL), "REDIS_URL (a Redis broker) for a real Celery worker")
     with running_worker(f"{request.node.name}-worker") as running:
         yield running
 
