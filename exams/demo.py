@@ -204,8 +204,10 @@ def load_demo() -> bool:
     next_week = Sitting.objects.create(exam=exam, practice_exam=practice, name="Spring sitting (next week)",
                                        starts_at=(now + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0))
     for sitting in (today, next_week):
-        room_a = Room.objects.create(sitting=sitting, name="Room A", seats=30)
-        room_b = Room.objects.create(sitting=sitting, name="Room B", seats=30)
+        room_a = Room.objects.create(sitting=sitting, name="Room A", seats=30, test_centre="Ulaanbaatar Medical Centre",
+                                     region="Ulaanbaatar")
+        room_b = Room.objects.create(sitting=sitting, name="Room B", seats=30, test_centre="Darkhan Regional Hospital",
+                                     region="Darkhan-Uul")
         room_a.proctors.add(users["proctor_a"])
         room_b.proctors.add(users["proctor_b"])
         for room in (room_a, room_b):

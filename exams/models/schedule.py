@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .bank import ItemKind, Topic
+from .places import validate_country, validate_time_zone
 
 
 class Exam(models.Model):
@@ -36,6 +37,11 @@ class Exam(models.Model):
     clinical_weight_percent = models.PositiveSmallIntegerField(
         default=0, help_text=_("Weight of the clinical-case part in the final percent; 0 = the exam has none")
     )
+    # Where the exam is held: its working days, public holidays and clock (complaint deadlines, R-COMP-2).
+    country = models.CharField(max_length=2, default="MN", validators=[validate_country],
+                               help_text=_("ISO 3166 code: working days and public holidays follow this country"))
+    time_zone = models.CharField(max_length=64, default="Asia/Ulaanbaatar", validators=[validate_time_zone],
+                                 help_text=_("IANA time zone of the exam's days and working hours"))
 
     class Meta:
         ordering = ["code"]
@@ -127,6 +133,9 @@ class Room(models.Model):
     sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=100)
     seats = models.PositiveSmallIntegerField(default=30)
+    # The hierarchy absentee lists are summed up: room → test centre → region → national (R-SCHED-3).
+    test_centre = models.CharField(max_length=120, blank=True)
+    region = models.CharField(max_length=120, blank=True)
     proctors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="proctored_rooms")
     # Watch the room live like its proctors, but act on nothing.
     observers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="observed_rooms")
