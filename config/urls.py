@@ -14,5 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("proctoring/", include("proctoring.urls")),
     path("grading/", include("grading.urls")),
+    path("complaints/", include("complaints.urls")),
     path("", include("exams.urls")),
 ]

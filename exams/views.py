@@ -57,7 +57,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
     watched_rooms = rooms_in_order(request.user, now)[:20]
     return render(request, "exams/home.html", {"rows": rows, "practice_attempts": practice_attempts, "now": now,
-                                               "watched_rooms": watched_rooms})
+                                               "watched_rooms": watched_rooms,
+                                               "has_complaints": request.user.complaints.exists()})
 
 
 @login_required

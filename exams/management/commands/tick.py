@@ -4,6 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from complaints.tasks import remind_due_complaints
 from exams.tasks import submit_overdue_attempts
 from grading.tasks import rescore_pending, score_waiting_attempts
 from proctoring.tasks import delete_expired_evidence, mark_absentees
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             score_waiting_attempts()
             rescore_pending()
             mark_absentees()
+            remind_due_complaints()
             if time.monotonic() - last_sweep > EVIDENCE_SWEEP_SECONDS or once:
                 delete_expired_evidence()
                 last_sweep = time.monotonic()

@@ -1,0 +1,153 @@
+"""Everything the committee needs to decide one complaint, read in one place (R-COMP-3).
+
+The attempt's timeline merges what the system recorded about it — its events (start, device
+changes, pauses, extensions, submission), every answer save, the room's steps, the check-in,
+incidents with their stills and the messages with the proctor — into one list ordered by time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from exams.models import (
+    CAUSE_EFFECT_OPTIONS,
+    AnswerLog,
+    Attempt,
+    AttemptEvent,
+    AttemptItem,
+    ItemKind,
+)
+from grading.models import AttemptScore, ItemScore
+from proctoring.models import Incident, Message, RoomEvent, Still
+
+from .models import Complaint
+
+# Room steps already told by the attempt's own events, incidents or messages: not repeated.
+ROOM_KINDS_SHOWN = {RoomEvent.Kind.ARRIVED, RoomEvent.Kind.ADMITTED, RoomEvent.Kind.REFUSED, RoomEvent.Kind.ABSENT,
+                    RoomEvent.Kind.STARTED, RoomEvent.Kind.COLLECTED, RoomEvent.Kind.ENDED, RoomEvent.Kind.STILL}
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    source: str  # attempt, save, room, incident, message: the page styles and filters by it
+    label: str
+    detail: str = ""
+    actor: str = ""
+    stills: list[Still] = field(default_factory=list)
+    important: bool = False
+
+
+def _detail_text(detail: dict[str, Any]) -> str:
+    shown = {k: v for k, v in (detail or {}).items() if v not in (None, "", [], {})}
+    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in shown.items())
+
+
+def attempt_timeline(attempt: Attempt) -> list[TimelineEntry]:
+    def _actor(user) -> str:
+        # The candidate is "the candidate": a case file does not name the complainant to its readers.
+        if user is None:
+            return ""
+        return _("the candidate") if user.pk == attempt.candidate_id else user.get_username()
+
+    entries: list[TimelineEntry] = []
+    for event in attempt.events.select_related("actor"):
+        entries.append(TimelineEntry(event.at, "attempt", event.get_kind_display(), _detail_text(event.detail), _actor(event.actor),
+                                     important=event.kind != AttemptEvent.Kind.STARTED))
+    for save in AnswerLog.objects.filter(attempt=attempt).order_by("received_at", "seq"):
+        entries.append(TimelineEntry(save.received_at, "save", _("Answer %(n)d saved") % {"n": save.position},
+                                     _("cleared") if save.value in (None, "", []) else str(save.value)
+                                     + (" ⚑" if save.flagged else "")))
+    enrolment_id = attempt.enrolment_id
+    if enrolment_id:
+        room_events = (RoomEvent.objects.filter(Q(enrolment_id=enrolment_id) | Q(enrolment__isnull=True, room__enrolments=enrolment_id),
+                                                kind__in=ROOM_KINDS_SHOWN).select_related("actor").order_by("at", "id"))
+        stills = {s.pk: s for s in Still.objects.filter(enrolment_id=enrolment_id)}
+        for event in room_events:
+            still = stills.get((event.detail or {}).get("still"))
+            entries.append(TimelineEntry(event.at, "room", event.get_kind_display(), event.reason, _actor(event.actor),
+                                         stills=[still] if still else []))
+        for incident in Incident.objects.filter(enrolment_id=enrolment_id).select_related("raised_by", "still", "screen_still"):
+            ended = _("ended %(at)s") % {"at": incident.ended_at.isoformat(timespec="seconds")} if incident.ended_at else ""
+            entries.append(TimelineEntry(
+                incident.at, "incident", _("Incident: %(kind)s") % {"kind": incident.get_kind_display()},
+                "; ".join(part for part in (incident.note, ended, _("by the system") if incident.by_system else "") if part),
+                _actor(incident.raised_by), stills=[s for s in (incident.still, incident.screen_still) if s], important=True))
+        for message in Message.objects.filter(enrolment_id=enrolment_id).select_related("author"):
+            entries.append(TimelineEntry(message.at, "message",
+                                         _("Proctor wrote") if message.from_proctor else _("Candidate wrote"), message.text,
+                                         _actor(message.author)))
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+@dataclass
+class AnswerRow:
+    position: int
+    code: str
+    kind: str
+    stem: str
+    answer: str
+    key: str
+    points: Decimal | None
+    max_points: Decimal
+    marking: str
+    concerned: bool
+
+
+def _choice_text(options: dict[str, str], value: Any) -> str:
+    if not value:
+        return "—"
+    ids = value if isinstance(value, list) else [value]
+    return "; ".join(f"{option_id}: {options.get(option_id, '?')}" for option_id in ids)
+
+
+def answer_rows(attempt: Attempt, concerned: set[int]) -> list[AnswerRow]:
+    """The candidate's answers in the order of their form, with keys and points (the committee sees keys)."""
+    slots = (AttemptItem.objects.filter(attempt=attempt).select_related("item_version__item", "response")
+             .order_by("position"))
+    scores = {s.attempt_item_id: s for s in ItemScore.objects.filter(attempt=attempt)}
+    rows = []
+    for slot in slots:
+        version, kind = slot.item_version, slot.item_version.item.kind
+        value = getattr(getattr(slot, "response", None), "value", None)
+        if kind in ItemKind.choice_kinds():
+            source = CAUSE_EFFECT_OPTIONS if kind == ItemKind.CAUSE_EFFECT else version.options
+            options = {o["id"]: str(o["text"]) for o in source}
+            answer, key = _choice_text(options, value), _choice_text(options, version.key)
+        else:
+            answer = str(value) if value not in (None, "") else "—"
+            key = str(version.key) if version.key not in (None, "", []) else ""
+        score = scores.get(slot.pk)
+        rows.append(AnswerRow(slot.position, version.item.code, version.item.get_kind_display(), version.stem, answer, key,
+                              score.points if score else None, score.max_points if score else slot.points,
+                              score.get_marking_display() if score and score.marking else "", slot.position in concerned))
+    return rows
+
+
+@dataclass
+class CaseFile:
+    complaint: Complaint
+    timeline: list[TimelineEntry]
+    answers: list[AnswerRow]
+    score: AttemptScore | None
+    earlier: list[Complaint]
+    files: list
+
+
+def case_file(complaint: Complaint) -> CaseFile:
+    attempt = complaint.attempt
+    return CaseFile(
+        complaint=complaint,
+        timeline=attempt_timeline(attempt),
+        answers=answer_rows(attempt, set(complaint.positions or [])),
+        score=AttemptScore.objects.filter(attempt=attempt).first(),
+        earlier=list(Complaint.objects.filter(candidate_id=complaint.candidate_id, filed_at__lt=complaint.filed_at)
+                     .select_related("attempt__exam").order_by("-filed_at")),
+        files=list(complaint.files.all()),
+    )

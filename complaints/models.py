@@ -1,0 +1,126 @@
+"""Complaints after (or during) an exam, their evidence files and the committee's decisions (R-COMP-1..3)."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from exams.models import Attempt, Exam
+
+
+class ComplaintRules(models.Model):
+    """An exam's complaint windows and working hours; an exam without a row uses the defaults below."""
+
+    exam = models.OneToOneField(Exam, on_delete=models.CASCADE, related_name="complaint_rules")
+    day_starts = models.TimeField(default=time(9, 0), help_text=_("Working hours start (exam's time zone)"))
+    day_ends = models.TimeField(default=time(18, 0), help_text=_("Working hours end (exam's time zone)"))
+    conduct_filing_hours = models.PositiveSmallIntegerField(
+        default=4, help_text=_("A complaint about how the exam was run may be filed from the start of the attempt "
+                               "until this many hours after it ended"))
+    conduct_decision_working_days = models.PositiveSmallIntegerField(
+        default=1, help_text=_("…and is decided by the close of this working day after the exam's day (rule 5.1.2: one)"))
+    score_filing_working_hours = models.PositiveSmallIntegerField(
+        default=3, help_text=_("A complaint about the score may be filed for this many working hours after results "
+                               "are published, never past the close of that working day"))
+    reminder_hours = models.PositiveSmallIntegerField(
+        default=2, help_text=_("The committee is reminded when this many hours are left before a deadline"))
+
+    class Meta:
+        verbose_name_plural = "complaint rules"
+        constraints = [
+            models.CheckConstraint(condition=Q(day_starts__lt=models.F("day_ends")), name="complaint_rules_working_day"),
+            models.CheckConstraint(condition=Q(conduct_decision_working_days__gte=1), name="complaint_rules_one_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Complaint rules of {self.exam}"
+
+
+class Complaint(models.Model):
+    class Kind(models.TextChoices):
+        CONDUCT = "conduct", _("How the exam was run")
+        SCORE = "score", _("The score")
+
+    class Status(models.TextChoices):
+        FILED = "filed", _("Filed")
+        ASSIGNED = "assigned", _("Being decided")
+        DECIDED = "decided", _("Decided")
+
+    class Decision(models.TextChoices):
+        UPHELD = "upheld", _("Upheld")
+        PARTLY = "partly", _("Partly upheld")
+        REJECTED = "rejected", _("Rejected")
+
+    class Remedy(models.TextChoices):
+        RESCORE = "rescore", _("The attempt is re-scored")
+        RESIT = "resit", _("A re-sit is offered")
+        NONE = "none", _("None")
+
+    reference = models.CharField(max_length=20, unique=True)
+    attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="complaints")
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaints")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    grounds = models.TextField()
+    # Question numbers on the candidate's own form (1-based), as the candidate saw them.
+    positions = models.JSONField(default=list, blank=True)
+    filed_at = models.DateTimeField()
+    decision_due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FILED)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="complaints_assigned")
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    reasons = models.TextField(blank=True)
+    remedy = models.CharField(max_length=10, choices=Remedy.choices, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="complaints_decided")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    decision_mailed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["decision_due_at"]
+        default_permissions = ("view",)
+        permissions = [
+            ("decide_complaint", "Can take a complaint's case and decide it"),
+            ("assign_complaint", "Can assign complaints to committee members"),
+        ]
+        indexes = [models.Index(fields=["status", "decision_due_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="decided", decided_at__isnull=False, decision__gt="", remedy__gt="", reasons__gt="")
+                | (~Q(status="decided") & Q(decided_at__isnull=True, decision="")),
+                name="complaint_decided_in_full"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.DECIDED
+
+
+class ComplaintFile(models.Model):
+    """One supporting file, as stored: images re-encoded by Pillow, PDFs checked (complaints.uploads)."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="files")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    stored = models.FileField(upload_to="complaints/%Y/%m/")
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.original_name

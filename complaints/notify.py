@@ -1,0 +1,74 @@
+"""The e-mails of a complaint: the acknowledgement, the decision, and the committee's reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Complaint
+from .services import complaint_rules
+
+
+def _link(name: str, reference: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=[reference])
+
+
+def _mail_once(complaint: Complaint, field: str, subject: str, template: str, to: list[str], **context) -> bool:
+    """Send one e-mail and stamp `field`; a second delivery of the task finds it stamped and sends nothing."""
+    if getattr(complaint, field) is not None:
+        return False
+    if to:
+        body = render_to_string(template, {"complaint": complaint, **context})
+        send_mail(subject, body, None, to)
+    return bool(Complaint.objects.filter(pk=complaint.pk, **{f"{field}__isnull": True}).update(**{field: timezone.now()}))
+
+
+def acknowledgement_mail(complaint_id: int) -> bool:
+    complaint = Complaint.objects.select_related("candidate", "attempt__exam").get(pk=complaint_id)
+    return _mail_once(complaint, "acknowledged_at", _("Complaint %(ref)s received") % {"ref": complaint.reference},
+                      "complaints/email/acknowledgement.txt", [complaint.candidate.email] if complaint.candidate.email else [],
+                      url=_link("complaints:mine", complaint.reference))
+
+
+def decision_mail(complaint_id: int) -> bool:
+    complaint = Complaint.objects.select_related("candidate", "attempt__exam").get(pk=complaint_id)
+    if complaint.is_open:
+        return False
+    return _mail_once(complaint, "decision_mailed_at", _("Decision on complaint %(ref)s") % {"ref": complaint.reference},
+                      "complaints/email/decision.txt", [complaint.candidate.email] if complaint.candidate.email else [],
+                      url=_link("complaints:mine", complaint.reference))
+
+
+def _deciders_of(complaint: Complaint) -> list[str]:
+    """Who is reminded: the member deciding the case, or, before it is taken, everyone who may take it."""
+    if complaint.assigned_to_id:
+        users = [complaint.assigned_to]
+    else:
+        permission = Q(user_permissions__codename="decide_complaint") | Q(groups__permissions__codename="decide_complaint")
+        users = get_user_model().objects.filter(permission, is_active=True).distinct()
+    return sorted({user.email for user in users if user.email})
+
+
+def reminders_send(now: datetime | None = None) -> dict[str, int]:
+    """Remind the committee of complaints close to their deadline, and tell it once of those past it."""
+    now = now or timezone.now()
+    sent = {"reminded": 0, "overdue": 0}
+    open_cases = Complaint.objects.exclude(status=Complaint.Status.DECIDED).select_related("assigned_to", "attempt__exam")
+    for complaint in open_cases.filter(reminded_at__isnull=True, decision_due_at__gt=now):
+        if complaint.decision_due_at - now <= timedelta(hours=complaint_rules(complaint.attempt.exam).reminder_hours):
+            sent["reminded"] += _mail_once(
+                complaint, "reminded_at", _("Complaint %(ref)s is due soon") % {"ref": complaint.reference},
+                "complaints/email/reminder.txt", _deciders_of(complaint), overdue=False, url=_link("complaints:case", complaint.reference))
+    for complaint in open_cases.filter(overdue_notified_at__isnull=True, decision_due_at__lte=now):
+        sent["overdue"] += _mail_once(
+            complaint, "overdue_notified_at", _("Complaint %(ref)s is overdue") % {"ref": complaint.reference},
+            "complaints/email/reminder.txt", _deciders_of(complaint), overdue=True, url=_link("complaints:case", complaint.reference))
+    return sent
