@@ -171,7 +171,16 @@ CELERY_BEAT_SCHEDULE = {
     "mark-absentees": {"task": "proctoring.tasks.mark_absentees", "schedule": 60.0},
     # Stills and recordings past their exam's retention period are deleted (R-PROC-6).
     "delete-expired-evidence": {"task": "proctoring.tasks.delete_expired_evidence", "schedule": 3600.0},
+    # The committee is reminded before a complaint's deadline, and told once it has passed (R-COMP-2).
+    "remind-due-complaints": {"task": "complaints.tasks.remind_due_complaints", "schedule": 300.0},
 }
+
+# --- Complaints (complaints/) ----------------------------------------------------------------
+# Supporting files: how many, how large each and together, and how many pixels a picture may have.
+COMPLAINT_MAX_FILES = env_int("COMPLAINT_MAX_FILES", 5)
+COMPLAINT_MAX_FILE_BYTES = env_int("COMPLAINT_MAX_FILE_BYTES", 10_000_000)
+COMPLAINT_MAX_TOTAL_BYTES = env_int("COMPLAINT_MAX_TOTAL_BYTES", 25_000_000)
+COMPLAINT_MAX_IMAGE_PIXELS = env_int("COMPLAINT_MAX_IMAGE_PIXELS", 40_000_000)
 
 # --- Live proctoring (proctoring/) -------------------------------------------------------------
 # Seconds between the evidence stills the media process keeps of each camera and screen.
