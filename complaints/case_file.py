@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exams.models import (
@@ -44,9 +45,26 @@ class TimelineEntry:
     important: bool = False
 
 
+def _value_text(key: str, value: Any) -> str:
+    """A recorded value as a person reads it: times in the exam's clock, seconds as minutes, lists joined."""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if key.endswith("seconds") and isinstance(value, int | float):
+        minutes, seconds = divmod(int(value), 60)
+        return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and "T" in value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return timezone.localtime(moment).strftime("%H:%M:%S")
+    return str(value)
+
+
 def _detail_text(detail: dict[str, Any]) -> str:
     shown = {k: v for k, v in (detail or {}).items() if v not in (None, "", [], {})}
-    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in shown.items())
+    return ", ".join(f"{k.replace('_', ' ')}: {_value_text(k, v)}" for k, v in shown.items())
 
 
 def attempt_timeline(attempt: Attempt) -> list[TimelineEntry]:
@@ -121,8 +139,8 @@ def answer_rows(attempt: Attempt, concerned: set[int]) -> list[AnswerRow]:
             options = {o["id"]: str(o["text"]) for o in source}
             answer, key = _choice_text(options, value), _choice_text(options, version.key)
         else:
-            answer = str(value) if value not in (None, "") else "—"
-            key = str(version.key) if version.key not in (None, "", []) else ""
+            answer = _value_text("answer", value) if value not in (None, "") else "—"
+            key = _value_text("key", version.key) if version.key not in (None, "", []) else ""
         score = scores.get(slot.pk)
         rows.append(AnswerRow(slot.position, version.item.code, version.item.get_kind_display(), version.stem, answer, key,
                               score.points if score else None, score.max_points if score else slot.points,

@@ -137,8 +137,10 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
     members = (get_user_model().objects.filter(Q(user_permissions__codename="decide_complaint")
                                                | Q(groups__permissions__codename="decide_complaint"), is_active=True)
                .distinct().order_by("username")) if services.may_assign(request.user) else []
+    with timezone.override(complaint.attempt.exam.time_zone):  # times in the timeline's details: the exam's clock
+        case = case_file(complaint)
     return render(request, "complaints/case.html", {
-        "case": case_file(complaint), "complaint": complaint, "deciding": deciding,
+        "case": case, "complaint": complaint, "deciding": deciding,
         "anonymous": anonymous_code(complaint.attempt_id), "members": members,
         "may_decide": services.may_decide(request.user), "may_assign": services.may_assign(request.user),
         "decisions": Complaint.Decision.choices, "remedies": Complaint.Remedy.choices, "now": timezone.now(),

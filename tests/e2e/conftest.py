@@ -134,10 +134,10 @@ def screenshot(request) -> Callable[[Page, str], None]:
     """
     folder = artifact_dir("screenshots")
 
-    def shot(page: Page, name: str) -> None:
+    def shot(page: Page, name: str, *, full_page: bool = False) -> None:
         path = folder / f"{name}.png"
         page.evaluate("window.scrollTo(0, 0)")  # clicks scroll the page; the docs show it from the top
-        page.screenshot(path=str(path))
+        page.screenshot(path=str(path), full_page=full_page)
         if os.environ.get("UPDATE_SCREENSHOTS") == "1":
             DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
