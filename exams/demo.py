@@ -176,17 +176,20 @@ def _committee_groups(users: dict[str, object]) -> None:
     """The committee's rights come through groups, as a board would grant them."""
     from django.contrib.auth.models import Group, Permission
 
-    def group(name: str, *codenames: str) -> Group:
+    def group(name: str, *codenames: str, app: str = "grading") -> Group:
         made, _created = Group.objects.get_or_create(name=name)
-        made.permissions.set(Permission.objects.filter(content_type__app_label="grading", codename__in=codenames))
+        made.permissions.set(Permission.objects.filter(content_type__app_label=app, codename__in=codenames))
         return made
 
     markers = group("Markers", "mark_answers")
     adjudicators = group("Adjudicators", "adjudicate")
     chairs = group("Chairs", "chair_marking", "correct_keys", "view_item_analysis")
-    users["committee"].groups.add(markers, chairs)
+    # Complaints: members take and decide cases; the chair also hands them out.
+    complaint_members = group("Complaint committee", "view_complaint", "decide_complaint", app="complaints")
+    complaint_chairs = group("Complaint chairs", "view_complaint", "decide_complaint", "assign_complaint", app="complaints")
+    users["committee"].groups.add(markers, chairs, complaint_chairs)
     users["marker2"].groups.add(markers)
-    users["adjudicator"].groups.add(adjudicators)
+    users["adjudicator"].groups.add(adjudicators, complaint_members)
 
 
 @transaction.atomic
