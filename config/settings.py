@@ -173,7 +173,12 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-evidence": {"task": "proctoring.tasks.delete_expired_evidence", "schedule": 3600.0},
     # The committee is reminded before a complaint's deadline, and told once it has passed (R-COMP-2).
     "remind-due-complaints": {"task": "complaints.tasks.remind_due_complaints", "schedule": 300.0},
+    # Council members watch every room of their sitting; once it has ended, both oversight reports
+    # are drafted from the audit log, due 2 hours later (R-AUD-2).
+    "draft-oversight-reports": {"task": "exams.oversight.tasks.draft_oversight_reports", "schedule": 60.0},
 }
+# Task modules autodiscovery does not find (it looks for <app>.tasks only).
+CELERY_IMPORTS = ["exams.oversight.tasks"]
 
 # --- Complaints (complaints/) ----------------------------------------------------------------
 # Supporting files: how many, how large each and together, and how many pixels a picture may have.

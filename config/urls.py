@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("proctoring/", include("proctoring.urls")),
     path("grading/", include("grading.urls")),
+    path("oversight/", include("exams.oversight.urls")),
     path("complaints/", include("complaints.urls")),
     path("", include("exams.urls")),
 ]

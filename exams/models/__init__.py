@@ -11,10 +11,12 @@ from .attempts import (
 )
 from .audit import AuditEntry
 from .bank import CAUSE_EFFECT_OPTIONS, Difficulty, Item, ItemKind, ItemStatus, ItemVersion, Topic
+from .oversight import Council, CouncilMember, OversightReport, ReportSignature
 from .schedule import BlueprintEntry, Enrolment, Exam, Room, Sitting
 
 __all__ = [
     "AuditEntry", "AnswerLog", "Attempt", "AttemptEvent", "AttemptItem", "AttemptStatus", "Response", "SubmittedBy",
     "CAUSE_EFFECT_OPTIONS", "Difficulty", "Item", "ItemKind", "ItemStatus", "ItemVersion", "Topic",
     "BlueprintEntry", "Enrolment", "Exam", "Room", "Sitting",
+    "Council", "CouncilMember", "OversightReport", "ReportSignature",
 ]

@@ -5,11 +5,13 @@ import time
 from django.core.management.base import BaseCommand
 
 from complaints.tasks import remind_due_complaints
+from exams.oversight.tasks import draft_oversight_reports
 from exams.tasks import submit_overdue_attempts
 from grading.tasks import rescore_pending, score_waiting_attempts
 from proctoring.tasks import delete_expired_evidence, mark_absentees
 
 EVIDENCE_SWEEP_SECONDS = 3600
+OVERSIGHT_SECONDS = 60
 
 
 class Command(BaseCommand):
@@ -20,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true")
 
     def handle(self, *args, every: float, once: bool, **options):
-        last_sweep = 0.0
+        last_sweep = last_oversight = 0.0
         while True:
             submitted = submit_overdue_attempts()
             if submitted:
@@ -29,6 +31,10 @@ class Command(BaseCommand):
             rescore_pending()
             mark_absentees()
             remind_due_complaints()
+            # After mark_absentees: the external council's draft counts the absentees just marked.
+            if time.monotonic() - last_oversight > OVERSIGHT_SECONDS or once:
+                draft_oversight_reports()
+                last_oversight = time.monotonic()
             if time.monotonic() - last_sweep > EVIDENCE_SWEEP_SECONDS or once:
                 delete_expired_evidence()
                 last_sweep = time.monotonic()
