@@ -87,9 +87,15 @@ def filing_window(attempt: Attempt, kind: str, now: datetime) -> FilingWindow:
     published_at = (AttemptScore.objects.filter(attempt=attempt).values_list("published_at", flat=True).first())
     if published_at is None:
         return FilingWindow(kind, None, None, None)
+    return score_window(attempt.exam, published_at)
+
+
+def score_window(exam: Exam, published_at: datetime) -> FilingWindow:
+    """The window for complaints about the score of results published at `published_at` (the chair sees it before publishing)."""
+    rules, calendar = complaint_rules(exam), working_calendar(exam)
     due = score_decision_due(calendar, published_at)
     closes = min(calendar.add_working_hours(published_at, rules.score_filing_working_hours), due)
-    return FilingWindow(kind, published_at, closes, due)
+    return FilingWindow(Complaint.Kind.SCORE, published_at, closes, due)
 
 
 def _positions(attempt: Attempt, positions: Sequence[int]) -> list[int]:

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -125,7 +126,11 @@ def chair_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
         .select_related("enrolment", "candidate", "clinical_score").order_by("enrolment__ticket_number")
         if sitting.exam.clinical_weight_percent else []
     )
+    # Imported here: complaints builds on grading, not the other way round.
+    from complaints.services import score_window
+
     return render(request, "grading/chair_sitting.html", {
+        "complaint_window": score_window(sitting.exam, timezone.now()),
         "sitting": sitting, "progress": sitting_progress(sitting), "readiness": sitting_readiness(sitting), "clinical": clinical,
         "publication": ResultPublication.objects.filter(sitting=sitting).first(), "committee": committee.distinct().order_by("username"),
     })

@@ -162,3 +162,10 @@ def test_a_member_who_does_not_decide_cannot_take_or_decide(complaint):
     client.post(reverse("complaints:case_assign", args=[complaint.reference]))
     complaint.refresh_from_db()
     assert complaint.assigned_to is None
+
+
+def test_the_chair_sees_the_score_complaint_window_before_publishing(finished, administrator):
+    page = client_for(administrator).get(reverse("grading:chair_sitting", args=[finished.enrolment.sitting_id]))
+    assert "Published now, complaints about the score may be filed until" in page.content.decode()
+    window = page.context["complaint_window"]
+    assert window.opens_at <= window.closes_at <= window.decision_due_at
