@@ -22,6 +22,7 @@ from exams.models import (
     Attempt,
     AttemptEvent,
     AttemptItem,
+    Enrolment,
     ItemKind,
 )
 from grading.models import AttemptScore, ItemScore
@@ -67,40 +68,41 @@ def _detail_text(detail: dict[str, Any]) -> str:
     return ", ".join(f"{k.replace('_', ' ')}: {_value_text(k, v)}" for k, v in shown.items())
 
 
-def attempt_timeline(attempt: Attempt) -> list[TimelineEntry]:
+def exam_timeline(enrolment: Enrolment, attempt: Attempt | None) -> list[TimelineEntry]:
+    """The candidate's exam in time order: check-in and the room, and the attempt if there was one."""
     def _actor(user) -> str:
         # The candidate is "the candidate": a case file does not name the complainant to its readers.
         if user is None:
             return ""
-        return _("the candidate") if user.pk == attempt.candidate_id else user.get_username()
+        return _("the candidate") if user.pk == enrolment.candidate_id else user.get_username()
 
     entries: list[TimelineEntry] = []
-    for event in attempt.events.select_related("actor"):
-        entries.append(TimelineEntry(event.at, "attempt", event.get_kind_display(), _detail_text(event.detail), _actor(event.actor),
-                                     important=event.kind != AttemptEvent.Kind.STARTED))
-    for save in AnswerLog.objects.filter(attempt=attempt).order_by("received_at", "seq"):
-        entries.append(TimelineEntry(save.received_at, "save", _("Answer %(n)d saved") % {"n": save.position},
-                                     _("cleared") if save.value in (None, "", []) else str(save.value)
-                                     + (" ⚑" if save.flagged else "")))
-    enrolment_id = attempt.enrolment_id
-    if enrolment_id:
-        room_events = (RoomEvent.objects.filter(Q(enrolment_id=enrolment_id) | Q(enrolment__isnull=True, room__enrolments=enrolment_id),
-                                                kind__in=ROOM_KINDS_SHOWN).select_related("actor").order_by("at", "id"))
-        stills = {s.pk: s for s in Still.objects.filter(enrolment_id=enrolment_id)}
-        for event in room_events:
-            still = stills.get((event.detail or {}).get("still"))
-            entries.append(TimelineEntry(event.at, "room", event.get_kind_display(), event.reason, _actor(event.actor),
-                                         stills=[still] if still else []))
-        for incident in Incident.objects.filter(enrolment_id=enrolment_id).select_related("raised_by", "still", "screen_still"):
-            ended = _("ended %(at)s") % {"at": incident.ended_at.isoformat(timespec="seconds")} if incident.ended_at else ""
-            entries.append(TimelineEntry(
-                incident.at, "incident", _("Incident: %(kind)s") % {"kind": incident.get_kind_display()},
-                "; ".join(part for part in (incident.note, ended, _("by the system") if incident.by_system else "") if part),
-                _actor(incident.raised_by), stills=[s for s in (incident.still, incident.screen_still) if s], important=True))
-        for message in Message.objects.filter(enrolment_id=enrolment_id).select_related("author"):
-            entries.append(TimelineEntry(message.at, "message",
-                                         _("Proctor wrote") if message.from_proctor else _("Candidate wrote"), message.text,
-                                         _actor(message.author)))
+    if attempt is not None:
+        for event in attempt.events.select_related("actor"):
+            entries.append(TimelineEntry(event.at, "attempt", event.get_kind_display(), _detail_text(event.detail),
+                                         _actor(event.actor), important=event.kind != AttemptEvent.Kind.STARTED))
+        for save in AnswerLog.objects.filter(attempt=attempt).order_by("received_at", "seq"):
+            entries.append(TimelineEntry(save.received_at, "save", _("Answer %(n)d saved") % {"n": save.position},
+                                         _("cleared") if save.value in (None, "", []) else str(save.value)
+                                         + (" ⚑" if save.flagged else "")))
+    enrolment_id = enrolment.pk
+    room_events = (RoomEvent.objects.filter(Q(enrolment_id=enrolment_id) | Q(enrolment__isnull=True, room__enrolments=enrolment_id),
+                                            kind__in=ROOM_KINDS_SHOWN).select_related("actor").order_by("at", "id"))
+    stills = {s.pk: s for s in Still.objects.filter(enrolment_id=enrolment_id)}
+    for event in room_events:
+        still = stills.get((event.detail or {}).get("still"))
+        entries.append(TimelineEntry(event.at, "room", event.get_kind_display(), event.reason, _actor(event.actor),
+                                     stills=[still] if still else []))
+    for incident in Incident.objects.filter(enrolment_id=enrolment_id).select_related("raised_by", "still", "screen_still"):
+        ended = _("ended %(at)s") % {"at": _value_text("at", incident.ended_at.isoformat())} if incident.ended_at else ""
+        entries.append(TimelineEntry(
+            incident.at, "incident", _("Incident: %(kind)s") % {"kind": incident.get_kind_display()},
+            "; ".join(part for part in (incident.note, ended, _("by the system") if incident.by_system else "") if part),
+            _actor(incident.raised_by), stills=[s for s in (incident.still, incident.screen_still) if s], important=True))
+    for message in Message.objects.filter(enrolment_id=enrolment_id).select_related("author"):
+        entries.append(TimelineEntry(message.at, "message",
+                                     _("Proctor wrote") if message.from_proctor else _("Candidate wrote"), message.text,
+                                     _actor(message.author)))
     return sorted(entries, key=lambda entry: entry.at)
 
 
@@ -162,10 +164,10 @@ def case_file(complaint: Complaint) -> CaseFile:
     attempt = complaint.attempt
     return CaseFile(
         complaint=complaint,
-        timeline=attempt_timeline(attempt),
-        answers=answer_rows(attempt, set(complaint.positions or [])),
-        score=AttemptScore.objects.filter(attempt=attempt).first(),
+        timeline=exam_timeline(complaint.enrolment, attempt),
+        answers=answer_rows(attempt, set(complaint.positions or [])) if attempt else [],
+        score=AttemptScore.objects.filter(attempt=attempt).first() if attempt else None,
         earlier=list(Complaint.objects.filter(candidate_id=complaint.candidate_id, filed_at__lt=complaint.filed_at)
-                     .select_related("attempt__exam").order_by("-filed_at")),
+                     .select_related("enrolment__sitting__exam").order_by("-filed_at")),
         files=list(complaint.files.all()),
     )

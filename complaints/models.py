@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from exams.models import Attempt, Exam
+from exams.models import Attempt, Enrolment, Exam
 
 
 class ComplaintRules(models.Model):
@@ -61,7 +61,9 @@ class Complaint(models.Model):
         NONE = "none", _("None")
 
     reference = models.CharField(max_length=20, unique=True)
-    attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="complaints")
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="complaints")
+    # None when the candidate never started: refused at check-in, or marked absent.
+    attempt = models.ForeignKey(Attempt, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints")
     candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaints")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     grounds = models.TextField()
@@ -105,6 +107,10 @@ class Complaint(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != self.Status.DECIDED
+
+    @property
+    def exam(self) -> Exam:
+        return self.enrolment.sitting.exam
 
 
 class ComplaintFile(models.Model):

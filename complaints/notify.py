@@ -32,14 +32,14 @@ def _mail_once(complaint: Complaint, field: str, subject: str, template: str, to
 
 
 def acknowledgement_mail(complaint_id: int) -> bool:
-    complaint = Complaint.objects.select_related("candidate", "attempt__exam").get(pk=complaint_id)
+    complaint = Complaint.objects.select_related("candidate", "enrolment__sitting__exam").get(pk=complaint_id)
     return _mail_once(complaint, "acknowledged_at", _("Complaint %(ref)s received") % {"ref": complaint.reference},
                       "complaints/email/acknowledgement.txt", [complaint.candidate.email] if complaint.candidate.email else [],
                       url=_link("complaints:mine", complaint.reference))
 
 
 def decision_mail(complaint_id: int) -> bool:
-    complaint = Complaint.objects.select_related("candidate", "attempt__exam").get(pk=complaint_id)
+    complaint = Complaint.objects.select_related("candidate", "enrolment__sitting__exam").get(pk=complaint_id)
     if complaint.is_open:
         return False
     return _mail_once(complaint, "decision_mailed_at", _("Decision on complaint %(ref)s") % {"ref": complaint.reference},
@@ -61,9 +61,9 @@ def reminders_send(now: datetime | None = None) -> dict[str, int]:
     """Remind the committee of complaints close to their deadline, and tell it once of those past it."""
     now = now or timezone.now()
     sent = {"reminded": 0, "overdue": 0}
-    open_cases = Complaint.objects.exclude(status=Complaint.Status.DECIDED).select_related("assigned_to", "attempt__exam")
+    open_cases = Complaint.objects.exclude(status=Complaint.Status.DECIDED).select_related("assigned_to", "enrolment__sitting__exam")
     for complaint in open_cases.filter(reminded_at__isnull=True, decision_due_at__gt=now):
-        if complaint.decision_due_at - now <= timedelta(hours=complaint_rules(complaint.attempt.exam).reminder_hours):
+        if complaint.decision_due_at - now <= timedelta(hours=complaint_rules(complaint.exam).reminder_hours):
             sent["reminded"] += _mail_once(
                 complaint, "reminded_at", _("Complaint %(ref)s is due soon") % {"ref": complaint.reference},
                 "complaints/email/reminder.txt", _deciders_of(complaint), overdue=False, url=_link("complaints:case", complaint.reference))

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext as _
 
-from exams.models import Attempt
+from exams.models import Enrolment
 from grading.anonymity import anonymous_code
 
 from .models import Complaint
@@ -44,9 +44,14 @@ class CaseRow:
         return _("%(t)s left") % {"t": duration_text(self.time_left)}
 
 
+def complainant_code(complaint: Complaint) -> str:
+    """How the committee names a complainant it does not decide for: a code of its own, not the marking code."""
+    return anonymous_code(complaint.enrolment_id, purpose="complaint")
+
+
 def committee_rows(user: AbstractBaseUser, now: datetime, *, decided: bool = False) -> list[CaseRow]:
     """Open cases overdue first, then by deadline; or the decided ones, newest first."""
-    cases = Complaint.objects.select_related("attempt__exam", "assigned_to", "candidate")
+    cases = Complaint.objects.select_related("enrolment__sitting__exam", "assigned_to", "candidate")
     if decided:
         cases = cases.filter(status=Complaint.Status.DECIDED).order_by("-decided_at")[:200]
     else:
@@ -56,7 +61,7 @@ def committee_rows(user: AbstractBaseUser, now: datetime, *, decided: bool = Fal
     rows = []
     for complaint in cases:
         who = (complaint.candidate.get_full_name() or complaint.candidate.get_username()) if complaint.assigned_to_id == user.pk \
-            else _("Candidate %(code)s") % {"code": anonymous_code(complaint.attempt_id)}
+            else _("Candidate %(code)s") % {"code": complainant_code(complaint)}
         left = None if decided else complaint.decision_due_at - now
         rows.append(CaseRow(complaint, who, left, left is not None and left < timedelta(0)))
     return rows
@@ -71,19 +76,19 @@ class FilingChoice:
     closes_text: str
 
 
-def filing_choices(attempt: Attempt, now: datetime) -> list[FilingChoice]:
+def filing_choices(enrolment: Enrolment, now: datetime) -> list[FilingChoice]:
     """Each kind of complaint with whether it can be filed now, and until when, for the filing page."""
-    calendar = working_calendar(attempt.exam)
+    calendar = working_calendar(enrolment.sitting.exam)
     choices = []
     for kind, label in Complaint.Kind.choices:
-        window = filing_window(attempt, kind, now)
+        window = filing_window(enrolment, kind, now)
         refusal = window.refusal(now, calendar)
         closes = ""
         if refusal is None and window.closes_at is not None:
             closes = _("open for %(t)s more") % {"t": duration_text(window.closes_at - now)}
         elif refusal is None:
             closes = _("open while the exam runs, and %(h)d hours after it ends") % {
-                "h": complaint_rules(attempt.exam).conduct_filing_hours}
+                "h": complaint_rules(enrolment.sitting.exam).conduct_filing_hours}
         choices.append(FilingChoice(kind, str(label), window, refusal, closes))
     return choices
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from exams.audit import audit_append
 from exams.errors import ExamError
-from exams.models import Attempt, AttemptStatus, Exam
+from exams.models import Attempt, AttemptStatus, Enrolment, Exam
 from grading.models import AttemptScore
 
 from .deadlines import WorkingCalendar, conduct_decision_due, score_decision_due
@@ -56,7 +56,11 @@ class FilingWindow:
     closes_at: datetime | None  # None: open as long as the attempt runs
     decision_due_at: datetime | None
 
+    no_score: bool = False  # the candidate never started: there is no score to complain about
+
     def refusal(self, now: datetime, calendar: WorkingCalendar) -> str | None:
+        if self.no_score:
+            return _("There is no score: you did not sit this exam.")
         if self.opens_at is None:
             return _("Complaints about the score can be filed once the results are published.")
         if now < self.opens_at:
@@ -70,24 +74,39 @@ def _local_text(moment: datetime, calendar: WorkingCalendar) -> str:
     return f"{date_format(calendar.local(moment), 'DATETIME_FORMAT')} ({calendar.time_zone})"
 
 
-def _attempt_ended_at(attempt: Attempt) -> datetime | None:
-    if attempt.status == AttemptStatus.IN_PROGRESS:
-        return None
-    return attempt.submitted_at or attempt.deadline
+def _taking_ended_at(enrolment: Enrolment, attempt: Attempt | None) -> datetime | None:
+    """When the candidate's part of the exam ended: the attempt's end, or, never started, entry closing for them."""
+    if attempt is not None:
+        return None if attempt.status == AttemptStatus.IN_PROGRESS else attempt.submitted_at or attempt.deadline
+    from proctoring.models import RoomEvent
+
+    # Refused at check-in, or marked absent when entry closed (which in a late-started room is after the sitting's).
+    turned_away = (RoomEvent.objects.filter(enrolment=enrolment, kind__in=[RoomEvent.Kind.REFUSED, RoomEvent.Kind.ABSENT])
+                   .order_by("-at").values_list("at", flat=True).first())
+    return max(filter(None, [enrolment.sitting.entry_closes_at, turned_away]))
 
 
-def filing_window(attempt: Attempt, kind: str, now: datetime) -> FilingWindow:
-    rules, calendar = complaint_rules(attempt.exam), working_calendar(attempt.exam)
+def exam_attempt(enrolment: Enrolment) -> Attempt | None:
+    return enrolment.attempts.filter(is_practice=False).order_by("-started_at").first()
+
+
+def filing_window(enrolment: Enrolment, kind: str, now: datetime) -> FilingWindow:
+    exam = enrolment.sitting.exam
+    rules, calendar = complaint_rules(exam), working_calendar(exam)
+    attempt = exam_attempt(enrolment)
     if kind == Complaint.Kind.CONDUCT:
-        ended = _attempt_ended_at(attempt)
+        ended = _taking_ended_at(enrolment, attempt)
         closes = ended + timedelta(hours=rules.conduct_filing_hours) if ended else None
         # "Within one working day after the exam": counted from the exam's day, not from the filing.
         due = conduct_decision_due(calendar, ended or now, rules.conduct_decision_working_days)
-        return FilingWindow(kind, attempt.started_at, closes, due)
+        opens = attempt.started_at if attempt else enrolment.sitting.entry_opens_at
+        return FilingWindow(kind, opens, closes, due)
+    if attempt is None:
+        return FilingWindow(kind, None, None, None, no_score=True)
     published_at = (AttemptScore.objects.filter(attempt=attempt).values_list("published_at", flat=True).first())
     if published_at is None:
         return FilingWindow(kind, None, None, None)
-    return score_window(attempt.exam, published_at)
+    return score_window(exam, published_at)
 
 
 def score_window(exam: Exam, published_at: datetime) -> FilingWindow:
@@ -98,8 +117,8 @@ def score_window(exam: Exam, published_at: datetime) -> FilingWindow:
     return FilingWindow(Complaint.Kind.SCORE, published_at, closes, due)
 
 
-def _positions(attempt: Attempt, positions: Sequence[int]) -> list[int]:
-    count = attempt.items.count()
+def _positions(attempt: Attempt | None, positions: Sequence[int]) -> list[int]:
+    count = attempt.items.count() if attempt else 0
     chosen = sorted({int(p) for p in positions})
     wrong = [p for p in chosen if not 1 <= p <= count]
     if wrong:
@@ -107,13 +126,14 @@ def _positions(attempt: Attempt, positions: Sequence[int]) -> list[int]:
     return chosen
 
 
-def complaint_file(*, attempt_id: int, candidate: AbstractBaseUser, kind: str, grounds: str,
+def complaint_file(*, enrolment_id: int, candidate: AbstractBaseUser, kind: str, grounds: str,
                    positions: Sequence[int] = (), uploads: Sequence[UploadedFile] = (), now: datetime | None = None) -> Complaint:
-    """File a complaint about the candidate's own attempt; refuse it whole, with the reason, or store it all."""
+    """File a complaint about the candidate's own exam (sat, or refused entry); refuse it whole, with the reason, or store it all."""
     now = now or timezone.now()
-    attempt = (Attempt.objects.select_related("exam").filter(pk=attempt_id, candidate=candidate, is_practice=False).first())
-    if attempt is None:
+    enrolment = Enrolment.objects.select_related("sitting__exam").filter(pk=enrolment_id, candidate=candidate).first()
+    if enrolment is None:
         raise ComplaintError(_("There is no such exam of yours."))
+    attempt = exam_attempt(enrolment)
     if kind not in Complaint.Kind.values:
         raise ComplaintError(_("Choose what the complaint is about."))
     grounds = (grounds or "").strip()
@@ -121,8 +141,8 @@ def complaint_file(*, attempt_id: int, candidate: AbstractBaseUser, kind: str, g
         raise ComplaintError(_("Write the grounds of your complaint (at least %(n)d characters).") % {"n": MIN_GROUNDS})
     if len(grounds) > MAX_GROUNDS:
         raise ComplaintError(_("The grounds may be at most %(n)d characters.") % {"n": MAX_GROUNDS})
-    window = filing_window(attempt, kind, now)
-    refusal = window.refusal(now, working_calendar(attempt.exam))
+    window = filing_window(enrolment, kind, now)
+    refusal = window.refusal(now, working_calendar(enrolment.sitting.exam))
     if refusal:
         raise ComplaintError(refusal, code="window")
     chosen = _positions(attempt, positions)
@@ -131,7 +151,7 @@ def complaint_file(*, attempt_id: int, candidate: AbstractBaseUser, kind: str, g
     try:
         with transaction.atomic():
             complaint = Complaint.objects.create(
-                reference=f"new-{uuid.uuid4().hex[:16]}", attempt=attempt, candidate=candidate, kind=kind,
+                reference=f"new-{uuid.uuid4().hex[:16]}", enrolment=enrolment, attempt=attempt, candidate=candidate, kind=kind,
                 grounds=grounds, positions=chosen, filed_at=now, decision_due_at=window.decision_due_at,
             )
             complaint.reference = f"C{timezone.localtime(now).year}-{complaint.pk:05d}"
@@ -139,7 +159,8 @@ def complaint_file(*, attempt_id: int, candidate: AbstractBaseUser, kind: str, g
             for checked in files:
                 stored.append(_store(complaint, checked))
             audit_append("complaint.filed", subject=f"complaint:{complaint.pk}", actor=candidate, at=now, data={
-                "reference": complaint.reference, "attempt": attempt.pk, "kind": kind, "positions": chosen,
+                "reference": complaint.reference, "enrolment": enrolment.pk, "attempt": attempt.pk if attempt else None,
+                "kind": kind, "positions": chosen,
                 "grounds_sha256": _digest(grounds), "files": [{"name": f.name, "sha256": f.sha256} for f in files],
                 "decision_due_at": window.decision_due_at,
             })
@@ -219,6 +240,8 @@ def complaint_decide(*, complaint_id: int, by: AbstractBaseUser, decision: str, 
         complaint = _open_for_update(complaint_id)
         if complaint.assigned_to_id != by.pk:
             raise ComplaintError(_("Only the member the case is assigned to decides it; take the case first."))
+        if remedy == Complaint.Remedy.RESCORE and complaint.attempt_id is None:
+            raise ComplaintError(_("There is nothing to re-score: the candidate did not sit the exam."))
         complaint.decision, complaint.reasons, complaint.remedy = decision, reasons, remedy
         complaint.decided_by, complaint.decided_at, complaint.status = by, now, Complaint.Status.DECIDED
         complaint.save(update_fields=["decision", "reasons", "remedy", "decided_by", "decided_at", "status"])

@@ -8,7 +8,7 @@ app_name = "complaints"
 
 urlpatterns = [
     path("", views.mine_list, name="mine_list"),
-    path("new/<int:attempt_id>/", views.new, name="new"),
+    path("new/<int:enrolment_id>/", views.new, name="new"),
     path("committee/", views.committee, name="committee"),
     path("committee/<str:reference>/", views.case, name="case"),
     path("committee/<str:reference>/assign/", views.case_assign, name="case_assign"),

@@ -22,15 +22,14 @@ from django.views.decorators.http import require_POST
 
 from exams.audit import audit_append
 from exams.errors import ExamError
-from exams.models import Attempt
-from grading.anonymity import anonymous_code
+from exams.models import Enrolment
 from proctoring.models import Still
 from proctoring.services import evidence_open
 
 from . import services
 from .case_file import case_file
 from .models import Complaint, ComplaintFile
-from .selectors import committee_rows, filing_choices
+from .selectors import committee_rows, complainant_code, filing_choices
 
 COMMITTEE_PERMISSIONS = ("complaints.view_complaint", "complaints.decide_complaint", "complaints.assign_complaint")
 
@@ -45,7 +44,7 @@ def _require_committee(request: HttpRequest) -> None:
 
 
 def _own_complaint(request: HttpRequest, reference: str) -> Complaint:
-    return get_object_or_404(Complaint.objects.select_related("attempt__exam"), reference=reference, candidate=request.user)
+    return get_object_or_404(Complaint.objects.select_related("enrolment__sitting__exam"), reference=reference, candidate=request.user)
 
 
 def _positions(text: str) -> list[int]:
@@ -59,21 +58,21 @@ def _positions(text: str) -> list[int]:
 @login_required
 @never_cache
 def mine_list(request: HttpRequest) -> HttpResponse:
-    complaints = Complaint.objects.filter(candidate=request.user).select_related("attempt__exam").order_by("-filed_at")
+    complaints = Complaint.objects.filter(candidate=request.user).select_related("enrolment__sitting__exam").order_by("-filed_at")
     return render(request, "complaints/mine_list.html", {"complaints": complaints})
 
 
 @login_required
 @never_cache
-def new(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = get_object_or_404(Attempt.objects.select_related("exam", "enrolment__sitting"), pk=attempt_id,
-                                candidate=request.user, is_practice=False)
+def new(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = get_object_or_404(Enrolment.objects.select_related("sitting__exam"), pk=enrolment_id, candidate=request.user)
+    attempt = services.exam_attempt(enrolment)
     form = {"kind": "", "grounds": "", "positions": ""}
     if request.method == "POST":
         form = {key: request.POST.get(key, "") for key in form}
         try:
             complaint = services.complaint_file(
-                attempt_id=attempt.pk, candidate=request.user, kind=form["kind"], grounds=form["grounds"],
+                enrolment_id=enrolment.pk, candidate=request.user, kind=form["kind"], grounds=form["grounds"],
                 positions=_positions(form["positions"]), uploads=request.FILES.getlist("files"))
         except ExamError as exc:
             messages.error(request, exc.message)
@@ -84,8 +83,9 @@ def new(request: HttpRequest, attempt_id: int) -> HttpResponse:
                              % {"ref": complaint.reference})
             return redirect("complaints:mine", complaint.reference)
     return render(request, "complaints/new.html", {
-        "attempt": attempt, "form": form, "choices": filing_choices(attempt, timezone.now()),
-        "earlier": Complaint.objects.filter(attempt=attempt, candidate=request.user).order_by("-filed_at"),
+        "enrolment": enrolment, "exam": enrolment.sitting.exam, "attempt": attempt, "form": form,
+        "choices": filing_choices(enrolment, timezone.now()),
+        "earlier": Complaint.objects.filter(enrolment=enrolment, candidate=request.user).order_by("-filed_at"),
     }, status=400 if request.method == "POST" else 200)
 
 
@@ -125,7 +125,7 @@ def committee(request: HttpRequest) -> HttpResponse:
 
 def _case(request: HttpRequest, reference: str) -> Complaint:
     _require_committee(request)
-    return get_object_or_404(Complaint.objects.select_related("attempt__exam", "attempt__enrolment__room", "candidate",
+    return get_object_or_404(Complaint.objects.select_related("enrolment__sitting__exam", "enrolment__room", "attempt", "candidate",
                                                               "assigned_to", "decided_by"), reference=reference)
 
 
@@ -137,14 +137,14 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
     members = (get_user_model().objects.filter(Q(user_permissions__codename="decide_complaint")
                                                | Q(groups__permissions__codename="decide_complaint"), is_active=True)
                .distinct().order_by("username")) if services.may_assign(request.user) else []
-    with timezone.override(complaint.attempt.exam.time_zone):  # times in the timeline's details: the exam's clock
+    with timezone.override(complaint.exam.time_zone):  # times in the timeline's details: the exam's clock
         case = case_file(complaint)
     return render(request, "complaints/case.html", {
         "case": case, "complaint": complaint, "deciding": deciding,
-        "anonymous": anonymous_code(complaint.attempt_id), "members": members,
+        "anonymous": complainant_code(complaint), "members": members,
         "may_decide": services.may_decide(request.user), "may_assign": services.may_assign(request.user),
         "decisions": Complaint.Decision.choices, "remedies": Complaint.Remedy.choices, "now": timezone.now(),
-        "time_zone": complaint.attempt.exam.time_zone,
+        "time_zone": complaint.exam.time_zone,
     })
 
 
@@ -180,7 +180,7 @@ def case_decide(request: HttpRequest, reference: str) -> HttpResponse:
 def case_still(request: HttpRequest, reference: str, still_id: int) -> FileResponse:
     """A still of the complained-about attempt, to the committee; every opening is logged (R-PROC-6)."""
     complaint = _case(request, reference)
-    still = get_object_or_404(Still, pk=still_id, enrolment_id=complaint.attempt.enrolment_id)
+    still = get_object_or_404(Still, pk=still_id, enrolment_id=complaint.enrolment_id)
     path = evidence_open(user=request.user, item=still, address=request.META.get("REMOTE_ADDR"))
     if not path.exists():
         raise Http404

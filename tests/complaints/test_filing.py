@@ -29,7 +29,7 @@ GROUNDS = "My camera froze at 10:40 and the proctor paused me for nine minutes w
 
 
 def file_conduct(attempt, **overrides):
-    return complaint_file(**{"attempt_id": attempt.pk, "candidate": attempt.candidate, "kind": "conduct",
+    return complaint_file(**{"enrolment_id": attempt.enrolment_id, "candidate": attempt.candidate, "kind": "conduct",
                              "grounds": GROUNDS, **overrides})
 
 
@@ -91,25 +91,25 @@ def test_a_conduct_complaint_after_its_window_is_refused_with_the_time_it_closed
 def test_the_window_follows_the_exams_rules(finished):
     ComplaintRules.objects.create(exam=finished.exam, conduct_filing_hours=48)
     finished.exam.refresh_from_db()
-    window = filing_window(finished, "conduct", finished.submitted_at)
+    window = filing_window(finished.enrolment, "conduct", finished.submitted_at)
     assert window.closes_at == finished.submitted_at + timedelta(hours=48)
 
 
 def test_a_score_complaint_waits_for_publication_and_closes_with_the_working_day(finished):
     with pytest.raises(ComplaintError, match="once the results are published"):
-        complaint_file(attempt_id=finished.pk, candidate=finished.candidate, kind="score", grounds=GROUNDS)
+        complaint_file(enrolment_id=finished.enrolment_id, candidate=finished.candidate, kind="score", grounds=GROUNDS)
     calendar_day = timezone.now().astimezone(timezone.get_default_timezone())
     # Published on Monday 23 November 2026 at 10:00 in Ulaanbaatar: open three working hours, decided by 18:00.
     published = calendar_day.replace(year=2026, month=11, day=23, hour=10, minute=0, second=0, microsecond=0)
     AttemptScore.objects.filter(attempt=finished).update(published_at=published)
-    window = filing_window(finished, "score", published)
+    window = filing_window(finished.enrolment, "score", published)
     assert window.closes_at == published + timedelta(hours=3)
     assert window.decision_due_at == published.replace(hour=18)
-    complaint = complaint_file(attempt_id=finished.pk, candidate=finished.candidate, kind="score", grounds=GROUNDS,
+    complaint = complaint_file(enrolment_id=finished.enrolment_id, candidate=finished.candidate, kind="score", grounds=GROUNDS,
                                positions=[4], now=published + timedelta(hours=1))
     assert complaint.decision_due_at == published.replace(hour=18)
     with pytest.raises(ComplaintError, match="ended at"):
-        complaint_file(attempt_id=finished.pk, candidate=finished.candidate, kind="score", grounds=GROUNDS,
+        complaint_file(enrolment_id=finished.enrolment_id, candidate=finished.candidate, kind="score", grounds=GROUNDS,
                        now=published + timedelta(hours=3, minutes=1))
 
 
@@ -172,3 +172,30 @@ def test_reminders_go_once_before_the_deadline_and_once_after_it(finished, decid
     assert reminders_send(now=due + timedelta(minutes=1)) == {"reminded": 0, "overdue": 1}
     assert mail.outbox[-1].to == [first.email] and "overdue" in mail.outbox[-1].subject
     assert reminders_send(now=due + timedelta(hours=2)) == {"reminded": 0, "overdue": 0}
+
+
+def test_a_candidate_refused_at_check_in_complains_about_how_the_exam_was_run(alice, alice_enrolment, proctor_a, deciders):
+    from complaints.case_file import case_file
+    from proctoring.services import checkin_arrive, checkin_refuse
+
+    sitting = alice_enrolment.sitting
+    sitting.proctored = True
+    sitting.save(update_fields=["proctored"])
+    checkin_arrive(enrolment_id=alice_enrolment.pk, candidate=alice)
+    checkin_refuse(enrolment_id=alice_enrolment.pk, by=proctor_a, reason="The ID card does not match the face")
+    with pytest.raises(ComplaintError, match="There is no score: you did not sit this exam"):
+        complaint_file(enrolment_id=alice_enrolment.pk, candidate=alice, kind="score", grounds=GROUNDS)
+    complaint = complaint_file(enrolment_id=alice_enrolment.pk, candidate=alice, kind="conduct", grounds=GROUNDS)
+    assert complaint.attempt is None and complaint.enrolment == alice_enrolment
+    # Open until four hours after entry closed for her (the refusal came earlier).
+    window = filing_window(alice_enrolment, "conduct", timezone.now())
+    assert window.closes_at == sitting.entry_closes_at + timedelta(hours=4)
+    case = case_file(complaint)
+    assert case.answers == [] and case.score is None
+    assert [entry.label for entry in case.timeline] == ["Entered the waiting room", "Refused"]
+    assert case.timeline[1].detail == "The ID card does not match the face"
+    first, *_ = deciders
+    complaint_assign(complaint_id=complaint.pk, member=first, by=first)
+    with pytest.raises(ComplaintError, match="nothing to re-score"):
+        complaint_decide(complaint_id=complaint.pk, by=first, decision="upheld", remedy="rescore", reasons=GROUNDS)
+    assert complaint_decide(complaint_id=complaint.pk, by=first, decision="upheld", remedy="resit", reasons=GROUNDS).decided_at

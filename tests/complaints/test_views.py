@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from complaints.models import Complaint
+from complaints.selectors import complainant_code
 from complaints.services import complaint_assign, complaint_file
 from grading.anonymity import anonymous_code
 from proctoring.models import EvidenceAccess, Incident, Message, Still
@@ -30,7 +31,7 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def complaint(finished):
-    return complaint_file(attempt_id=finished.pk, candidate=finished.candidate, kind="conduct", grounds=GROUNDS,
+    return complaint_file(enrolment_id=finished.enrolment_id, candidate=finished.candidate, kind="conduct", grounds=GROUNDS,
                           positions=[2], uploads=[picture("frozen.png", kind="PNG"), pdf()])
 
 
@@ -49,7 +50,7 @@ def incident(finished, alice_enrolment, proctor_a, settings):
 
 def test_filing_through_the_page(finished, alice):
     client = client_for(alice)
-    url = reverse("complaints:new", args=[finished.pk])
+    url = reverse("complaints:new", args=[finished.enrolment_id])
     page = client.get(url)
     assert page.status_code == 200 and "How the exam was run" in page.content.decode()
     assert "once the results are published" in page.content.decode()  # the score kind is shown closed, with why
@@ -63,7 +64,7 @@ def test_filing_through_the_page(finished, alice):
 
 def test_a_refused_filing_keeps_what_was_typed_and_says_why(finished, alice):
     client = client_for(alice)
-    url = reverse("complaints:new", args=[finished.pk])
+    url = reverse("complaints:new", args=[finished.enrolment_id])
     answer = client.post(url, {"kind": "conduct", "grounds": GROUNDS, "positions": "2",
                                "files": [picture("photo.png", kind="JPEG")]})
     text = answer.content.decode()
@@ -76,7 +77,7 @@ def test_a_candidate_sees_only_their_own_complaints(complaint, finished, bob, bo
     other = client_for(bob)
     for url in (reverse("complaints:mine", args=[complaint.reference]),
                 reverse("complaints:attachment", args=[complaint.reference, complaint.files.first().pk]),
-                reverse("complaints:new", args=[finished.pk]),
+                reverse("complaints:new", args=[finished.enrolment_id]),
                 reverse("complaints:committee"), reverse("complaints:case", args=[complaint.reference])):
         assert other.get(url).status_code == 404, url
     assert complaint.reference not in other.get(reverse("complaints:mine_list")).content.decode()
@@ -91,7 +92,8 @@ def test_a_candidate_sees_only_their_own_complaints(complaint, finished, bob, bo
 def test_the_committee_sees_the_name_only_on_the_case_it_decides(complaint, deciders, alice, proctor_a):
     first, second, _chair = deciders
     assert client_for(proctor_a).get(reverse("complaints:committee")).status_code == 404
-    code = anonymous_code(complaint.attempt_id)
+    code = complainant_code(complaint)
+    assert code != anonymous_code(complaint.attempt_id)  # not the code blind marking uses
     for member in (first, second):
         listing = client_for(member).get(reverse("complaints:committee")).content.decode()
         case = client_for(member).get(reverse("complaints:case", args=[complaint.reference])).content.decode()
@@ -107,7 +109,7 @@ def test_the_committee_sees_the_name_only_on_the_case_it_decides(complaint, deci
 
 def test_overdue_complaints_come_first(finished, deciders):
     first, *_ = deciders
-    made = [complaint_file(attempt_id=finished.pk, candidate=finished.candidate, kind="conduct", grounds=GROUNDS) for _ in range(3)]
+    made = [complaint_file(enrolment_id=finished.enrolment_id, candidate=finished.candidate, kind="conduct", grounds=GROUNDS) for _ in range(3)]
     now = timezone.now()
     Complaint.objects.filter(pk=made[0].pk).update(decision_due_at=now + timedelta(hours=5))
     Complaint.objects.filter(pk=made[1].pk).update(decision_due_at=now - timedelta(hours=1))
