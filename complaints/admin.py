@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from proctoring.admin import ReadOnlyAdmin
+
 from .models import Complaint, ComplaintRules
 
 
@@ -12,18 +14,9 @@ class ComplaintRulesAdmin(admin.ModelAdmin):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(ReadOnlyAdmin):
     """Read-only: complaints are filed by candidates and decided on the committee's pages, with their audit entries."""
 
     list_display = ("reference", "kind", "status", "decision", "filed_at", "decision_due_at", "assigned_to")
     list_filter = ("kind", "status", "decision")
     search_fields = ("reference",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
