@@ -23,7 +23,16 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from exams.audit import verify_chain
-from exams.models import Attempt, AttemptEvent, AttemptItem, AuditEntry, Council, Enrolment, Sitting
+from exams.models import (
+    Attempt,
+    AttemptEvent,
+    AttemptItem,
+    AuditEntry,
+    Council,
+    Enrolment,
+    ItemVersion,
+    Sitting,
+)
 from proctoring.models import EvidenceAccess, IncidentKind
 
 from .absentees import absentee_tally
@@ -51,7 +60,7 @@ class SittingLog:
     """The sitting's people, rooms and candidates, and the audit entries about them, in order."""
 
     def __init__(self, sitting: Sitting, *, ended_at: datetime, until: datetime) -> None:
-        self.sitting, self.ended_at = sitting, ended_at
+        self.sitting, self.ended_at, self.until = sitting, ended_at, until
         self.zone = ZoneInfo(sitting.exam.time_zone)
         self.rooms = {room.pk: room for room in sitting.rooms.all()}
         self.enrolments = {e.pk: e for e in Enrolment.objects.filter(sitting=sitting).select_related("candidate")}
@@ -153,31 +162,44 @@ def software_sections(log: SittingLog) -> list[Section]:
                       for e in log.of("login.failed") if e.at <= log.ended_at])
     devices = Section("device_changes", _("Device changes"), [_("Time"), _("Room"), _("Ticket"), _("Event"), _("Detail")], [
         [log.time(e.at), log.room_name(e), log.ticket(e), _label(AttemptEvent.Kind, e.kind.partition(".")[2]),
-         e.data.get("reason") or f"{e.data.get('first_device', '')} → {e.data.get('device', '')}"]
+         e.data.get("reason") or _("first device %(first)s, second %(second)s") % {
+             "first": e.data.get("first_device", ""), "second": e.data.get("device", "")}]
         for e in log.of("attempt.device_refused", "attempt.handed_over")
     ])
     system_rows = []
     for kind in [*SYSTEM_INCIDENTS, IncidentKind.TECHNICAL]:
         entries = log.of(f"incident.{kind}")
         system_rows.append([_label(IncidentKind, kind), len(entries), _rooms_of(log, entries) or "—"])
-    refused_saves = log.of("attempt.save_refused")
-    system_rows.append([_("Answers refused by the server"), sum(int(e.data.get("count", 1)) for e in refused_saves),
-                        _rooms_of(log, refused_saves) or "—"])
+    # Refused saves are written in bulk (exams.services.answers), past the audit log's receiver:
+    # they are read from the attempts' timelines instead.
+    refused_saves = Counter()
+    for attempt_id, detail in AttemptEvent.objects.filter(attempt_id__in=log.attempts, kind=AttemptEvent.Kind.SAVE_REFUSED,
+                                                          at__lte=log.until).values_list("attempt_id", "detail"):
+        refused_saves[log.rooms[log.enrolments[log.attempts[attempt_id]].room_id].name] += int(detail.get("count", 1))
+    system_rows.append([_("Answers refused by the server"), sum(refused_saves.values()),
+                        ", ".join(f"{room} ×{n}" for room, n in sorted(refused_saves.items())) or "—"])
     by_clock = [e for e in log.of("attempt.submitted") if e.data.get("by") == "clock"]
     system_rows.append([_("Attempts submitted by the server's clock"), len(by_clock), _rooms_of(log, by_clock) or "—"])
     system = Section("system_events", _("Server and software events"), [_("Event"), _("Count"), _("Rooms")], system_rows,
                      count=sum(int(row[1]) for row in system_rows))
+    key_events = log.of("key.", "results.published")
+    item_codes = dict(ItemVersion.objects.filter(pk__in=[int(e.subject.partition(":")[2]) for e in key_events
+                                                         if e.subject.startswith("item_version:")])
+                      .values_list("pk", "item__code"))
     keys = Section("confidentiality", _("Keys and item confidentiality"), [_("Time"), _("Who"), _("Event"), _("Subject")], [
-        [log.time(e.at), e.actor_name or "—", e.kind, e.subject] for e in log.of("key.", "results.published")
+        [log.time(e.at), e.actor_name or "—", e.kind,
+         item_codes.get(int(e.subject.partition(":")[2]), e.subject) if e.subject.startswith("item_version:") else e.subject]
+        for e in key_events
     ])
     evidence = Section("evidence_accesses", _("Evidence opened (stills and recordings)"),
                        [_("Time"), _("Who"), _("Room"), _("Ticket"), _("File")],
                        [[log.time(e.at), e.actor_name or "—", log.room_name(e), log.ticket(e), e.subject]
                         for e in log.of("evidence.opened")])
     checked, fault = verify_chain()
-    chain = Section("audit_chain", _("The audit log's chain, checked when drafting"), [_("Entries checked"), _("Result")],
+    chain = Section("audit_chain", _("Audit log entries checked when drafting (the whole chain)"),
+                    [_("Entries checked"), _("Result")],
                     [[checked, _("intact") if fault is None else _("broken at entry %(seq)s: %(reason)s") % {
-                        "seq": fault.seq, "reason": fault.reason}]], count=0 if fault is None else 1)
+                        "seq": fault.seq, "reason": fault.reason}]], count=checked)
     return [sign_ins, failed, devices, system, keys, evidence, chain]
 
 

@@ -3,8 +3,10 @@
 A sitting has ended when nobody can still write in it: no real attempt is in progress, and no
 enrolled candidate can still start (each has an attempt, was refused or marked absent, or entry
 has closed for them — in a proctored room entry closes only once the proctor starts the room,
-see proctoring.services.entry). Its end is the latest of: entry closing, the last submission, the
-last moment a non-starter could still have entered, and the last room End step.
+see proctoring.services.entry). Its end is the latest of: the last submission, the moment each
+non-starter could no longer enter (entry closed, or they were refused or marked absent), and the
+last room End step. So a sitting whose candidates all finished early has ended, although its entry
+window is still open; one with nobody enrolled ends when entry closes.
 
 A room whose proctor never starts it would keep its candidates "able to start" for ever; a pause
 never resumed would keep an attempt running. So the sitting ends at the latest at midnight (in
@@ -43,22 +45,22 @@ def sitting_ended_at(sitting: Sitting, now: datetime) -> datetime | None:
     if any(a.status == AttemptStatus.IN_PROGRESS for a in attempts.values()):
         return fallback
     sessions = {s.room_id: s for s in RoomSession.objects.filter(room__sitting=sitting)}
-    moments = [sitting.entry_closes_at]
-    moments += [s.ended_at for s in sessions.values() if s.stage == RoomSession.Stage.ENDED and s.ended_at]
+    moments = [s.ended_at for s in sessions.values() if s.stage == RoomSession.Stage.ENDED and s.ended_at]
     for enrolment in Enrolment.objects.filter(sitting=sitting).select_related("checkin"):
         enrolment.sitting = sitting  # entry_closes_for reads it; one sitting, no query per row
         attempt = attempts.get(enrolment.pk)
         if attempt is not None:
-            moments.append(attempt.submitted_at or sitting.entry_closes_at)
+            moments.append(attempt.submitted_at)  # set on every status but in progress
             continue
         checkin = getattr(enrolment, "checkin", None)
         closes = entry_closes_for(enrolment, sessions.get(enrolment.room_id))
         if checkin is not None and checkin.status in (CheckIn.Status.ABSENT, CheckIn.Status.REFUSED):
-            # Marked by the room's End step before the room ever started: entry closed then.
-            moments.append(closes or checkin.decided_at or sitting.entry_closes_at)
+            # No longer able to enter from the earlier of: entry closing, the decision (a refusal,
+            # or the room's End step marking them before entry would have closed).
+            moments.append(min((m for m in (closes, checkin.decided_at) if m), default=sitting.entry_closes_at))
         elif closes is None or closes >= now:
             return fallback  # still able to start
         else:
             moments.append(closes)
-    ended = min(max(moments), cap)
+    ended = min(max(moments, default=sitting.entry_closes_at), cap)
     return ended if ended <= now else fallback

@@ -33,6 +33,8 @@ FONT_PLACES = [
 LATIN = dict(zip("абвгдеёжзийклмноөпрстуүфхцчшщъыьэюя",
                  ["a", "b", "v", "g", "d", "ye", "yo", "j", "z", "i", "i", "k", "l", "m", "n", "o", "ö", "p", "r", "s",
                   "t", "u", "ü", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "i", "e", "yu", "ya"], strict=True))
+# Punctuation Latin-1 lacks, for the fallback: spelled with what it has rather than shown as "?".
+PLAIN_PUNCTUATION = str.maketrans({"—": "-", "–": "-", "…": "...", "“": '"', "”": '"', "‘": "'", "’": "'", "→": "->"})
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -78,7 +80,7 @@ def transliterate(text: str) -> str:
     spelled = "".join(
         (LATIN[ch.lower()].capitalize() if ch.isupper() else LATIN[ch]) if ch.lower() in LATIN else ch for ch in text
     )
-    return spelled.encode("latin-1", "replace").decode("latin-1")
+    return spelled.translate(PLAIN_PUNCTUATION).encode("latin-1", "replace").decode("latin-1")
 
 
 class AbsenteePdf(fpdf.FPDF):
@@ -116,12 +118,12 @@ class AbsenteePdf(fpdf.FPDF):
 
     def line_of(self, text: str, *, size: float = 10, bold: bool = False, gap: float = 1) -> None:
         self.set_font(self.face, "B" if bold else "", size)
-        self.multi_cell(0, size * 0.5, self.shown(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, size * 0.5, self.shown(text), align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(gap)
 
     def table_of(self, header: list[str], rows: list[list[str]], widths: tuple[int, ...]) -> None:
         self.set_font(self.face, "", 9)
-        with self.table(col_widths=widths, line_height=5, first_row_as_headings=True) as table:
+        with self.table(col_widths=widths, line_height=5, first_row_as_headings=True, text_align="LEFT") as table:
             for values in [header, *rows]:
                 row = table.row()
                 for value in values:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from exams.models import Council, OversightReport, Sitting
 
 from . import services
-from .absentees import Tally, absentee_tally
+from .absentees import Tally, absentee_tally, tally_rows
 from .access import (
     MANAGE,
     VIEW_ABSENTEES,
@@ -140,7 +140,7 @@ def absentees_page(request: HttpRequest, sitting_id: int) -> HttpResponse:
     sitting, rooms, complete = absentee_rooms(request.user, sitting_id)
     nation = absentee_tally(sitting, rooms, now=timezone.now())
     return render(request, "oversight/absentees.html", {
-        "sitting": sitting, "nation": nation, "complete": complete,
+        "sitting": sitting, "nation": nation, "complete": complete, "totals": tally_rows(nation),
         "may_oversee": sittings_for_oversight(request.user).filter(pk=sitting.pk).exists(),
     })
 
