@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from exams.models import (
     Attempt,
@@ -25,6 +26,13 @@ from .ending import sitting_ended_at
 from .services import signatures_needed, standing_signatures
 
 
+def stage_label(sitting: Sitting, stage: str | None) -> str:
+    """Return the room's control step as shown: none in an unproctored sitting, "—" before the first."""
+    if not sitting.proctored:
+        return _("not proctored")
+    return RoomSession.Stage(stage).label if stage else "—"
+
+
 def sitting_live(sitting: Sitting) -> list[dict]:
     """Return, per room, its step and counts: enrolled, waiting, admitted, writing, finished, absent, incidents."""
     rooms = list(Room.objects.filter(sitting=sitting).annotate(enrolled=Count("enrolments")).order_by("region", "test_centre", "name"))
@@ -37,7 +45,7 @@ def sitting_live(sitting: Sitting) -> list[dict]:
     open_incidents = dict(per_room.filter(by_system=True, ended_at__isnull=True).annotate(n=Count("pk")))
     finished = [AttemptStatus.SUBMITTED, AttemptStatus.SCORED, AttemptStatus.DISQUALIFIED]
     return [{
-        "room": room, "stage": RoomSession.Stage(stages[room.pk]).label if room.pk in stages else "—",
+        "room": room, "stage": stage_label(sitting, stages.get(room.pk)),
         "enrolled": room.enrolled, "waiting": checkins[(room.pk, CheckIn.Status.WAITING)],
         "admitted": checkins[(room.pk, CheckIn.Status.ADMITTED)], "refused": checkins[(room.pk, CheckIn.Status.REFUSED)],
         "absent": checkins[(room.pk, CheckIn.Status.ABSENT)], "writing": attempts[(room.pk, AttemptStatus.IN_PROGRESS)],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
 
 from exams.models import Council, Enrolment, Room
 from exams.oversight import services
@@ -17,6 +16,7 @@ from proctoring import services as proctoring
 from proctoring.models import RoomSession
 
 from ..factories import UserFactory, enrol, make_sitting
+from ..proctoring.conftest import client_for  # noqa: F401  (one way to sign a test client in)
 
 DEVICE = "o" * 32
 UB, UB_CENTRE = "Ulaanbaatar", "Ulaanbaatar Medical Centre"
@@ -66,13 +66,6 @@ def external_member(sitting, administrator):
     user = UserFactory(username="external", first_name="Оюун", last_name="Нарийн")
     services.council_member_add(sitting_id=sitting.pk, council=Council.EXTERNAL, user=user, by=administrator)
     return user
-
-
-def client_for(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def grant(user, *codenames: str) -> None:
