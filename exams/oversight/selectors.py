@@ -66,6 +66,7 @@ class ReportCard:
     standing: int = 0
     needed: int = 0
     signed_by_viewer: bool = False
+    draft_text: str | None = None  # the viewer's own text, shown again when their save was refused
 
 
 def report_cards(sitting: Sitting, user: AbstractBaseUser, now: datetime) -> tuple[list[ReportCard], datetime | None]:

@@ -58,8 +58,9 @@ def _page(request: HttpRequest, sitting: Sitting, *, drafts: dict[int, str] | No
     now = timezone.now()
     cards, ended_at = report_cards(sitting, request.user, now)
     for card in cards:
-        # A refused edit (another member saved first) shows the editor's own text again, not theirs lost.
-        card.draft_text = (drafts or {}).get(card.report.pk) if card.report else None
+        if card.report is not None and drafts:
+            # A refused edit (another member saved first) shows the editor's own text again, not lost.
+            card.draft_text = drafts.get(card.report.pk)
     return render(request, "oversight/sitting.html", {
         "sitting": sitting, "cards": cards, "ended_at": ended_at, "live": sitting_live(sitting),
         "may_watch": is_council_member(request.user, sitting.pk), "may_manage": request.user.has_perm(MANAGE),
@@ -90,11 +91,11 @@ def report_action(request: HttpRequest, report_id: int) -> HttpResponse:
     if report is None:
         raise Http404
     sitting = sitting_for_oversight(request.user, report.sitting_id)
-    action = request.POST.get("action", "")
+    action, revision = request.POST.get("action", ""), request.POST.get("revision", "")
     try:
         if action == "edit":
             services.report_edit(report_id=report.pk, by=request.user, text=request.POST.get("text", ""),
-                                 revision=int(request.POST.get("revision") or 0))
+                                 revision=int(revision) if revision.isdigit() else 0)  # garbage: refused as stale
             messages.success(request, _("Saved. Signatures on the earlier text, if any, no longer count."))
         elif action == "sign":
             services.report_sign(report_id=report.pk, by=request.user, sha256=request.POST.get("sha256", ""))
