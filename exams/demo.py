@@ -36,10 +36,10 @@ LOGINS = [
     DemoLogin("candidate (room B)", "candidate2", "candidate2-demo", "Li Wei"),
     DemoLogin("proctor of room A", "proctor_a", "proctor-a-demo", "Sarnai Proctor"),
     DemoLogin("proctor of room B", "proctor_b", "proctor-b-demo", "Zhang Min"),
-    DemoLogin("committee chair and marker", "committee", "committee-demo", "Dr. Enkhtuya Committee"),
+    DemoLogin("committee chair, marker, complaints chair, software council", "committee", "committee-demo", "Dr. Enkhtuya Committee"),
     DemoLogin("second marker", "marker2", "marker2-demo", "Dr. Batsaikhan Marker"),
-    DemoLogin("adjudicator", "adjudicator", "adjudicator-demo", "Dr. Oyun Adjudicator"),
-    DemoLogin("observer", "observer", "observer-demo", "Council Observer"),
+    DemoLogin("adjudicator; decides complaints", "adjudicator", "adjudicator-demo", "Dr. Oyun Adjudicator"),
+    DemoLogin("observer; external council", "observer", "observer-demo", "Council Observer"),
 ]
 
 TOPICS = [
@@ -218,6 +218,9 @@ def load_demo() -> bool:
         for seat, (username, room) in enumerate((("candidate1", room_a), ("candidate2", room_b)), start=1):
             Enrolment.objects.create(sitting=sitting, room=room, candidate=users[username], seat=f"{seat:02d}",
                                      ticket_number=f"{sitting.pk:02d}-{seat:04d}", grade="Specialist surgeon, second grade")
+    from .oversight.demo import load_oversight_demo
+
+    load_oversight_demo(exam=exam, practice=practice, sittings=[today, next_week], users=users)
     return True
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import services
 from .errors import ExamError
-from .models import Attempt, AttemptItem, AttemptStatus, Enrolment, SubmittedBy
+from .models import Attempt, AttemptItem, AttemptStatus, Enrolment, Sitting, SubmittedBy
 from .payload import attempt_payload, clock_payload
 from .selectors import attempt_form
 
@@ -58,7 +58,14 @@ def home(request: HttpRequest) -> HttpResponse:
     watched_rooms = rooms_in_order(request.user, now)[:20]
     return render(request, "exams/home.html", {"rows": rows, "practice_attempts": practice_attempts, "now": now,
                                                "watched_rooms": watched_rooms,
-                                               "has_complaints": request.user.complaints.exists()})
+                                               "has_complaints": request.user.complaints.exists(),
+                                               "oversight": _may_see_oversight(request.user, watched_rooms)})
+
+
+def _may_see_oversight(user, watched_rooms) -> bool:
+    """Council members, proctors and the staff who keep absentee lists get a link to the oversight pages."""
+    return bool(watched_rooms) or user.has_perm("exams.view_absentees") or user.has_perm("exams.manage_oversight") \
+        or Sitting.objects.filter(council_members__user=user).exists()
 
 
 @login_required
