@@ -106,8 +106,9 @@ async def bound_starts(args) -> dict:
     items_sql = f"INSERT INTO exams_attemptitem (attempt_id, position, item_version_id, option_order, points) VALUES {values}"
     attempt_sql = (
         "INSERT INTO exams_attempt (candidate_id, exam_id, enrolment_id, is_practice, status, form_seed, started_at, "
-        "deadline, submitted_at, submitted_by, device_id, locked_at, lock_reason, pending_device_id, last_seq) "
-        "VALUES (%s, %s, %s, false, 'in_progress', %s, now(), now() + interval '100 minutes', NULL, '', %s, NULL, '', '', 0) "
+        "deadline, submitted_at, submitted_by, device_id, locked_at, lock_reason, pending_device_id, last_seq, "
+        "paused_at, pause_reason, end_reason) "
+        "VALUES (%s, %s, %s, false, 'in_progress', %s, now(), now() + interval '100 minutes', NULL, '', %s, NULL, '', '', 0, NULL, '', '') "
         "RETURNING id"
     )
     event_sql = "INSERT INTO exams_attemptevent (attempt_id, kind, at, actor_id, detail) VALUES (%s, 'started', now(), %s, %s)"

@@ -57,8 +57,9 @@ def build(*, candidates: int, sittings: list[str]) -> dict:
     now = timezone.now()
     made = {}
     for label in sittings:
+        # Not proctored: the bench measures starting and saving, not a proctor's check-in and admission.
         sitting = Sitting.objects.create(exam=exam, name=f"Bench {label}", starts_at=now - timedelta(minutes=1),
-                                         late_entry_minutes=12 * 60)
+                                         late_entry_minutes=12 * 60, proctored=False)
         room = Room.objects.create(sitting=sitting, name="Bench room", seats=candidates)
         enrolments = Enrolment.objects.bulk_create(
             Enrolment(sitting=sitting, room=room, candidate=user, ticket_number=f"B{sitting.pk}-{n:04d}",
