@@ -79,7 +79,7 @@ def audit_append(kind: str, *, subject: str = "", data: dict | None = None, acto
 
 @dataclass(frozen=True)
 class ChainFault:
-    seq: int
+    seq: int | None  # the entry that does not hold; None for answer-log rows that no entry holds
     reason: str
 
 

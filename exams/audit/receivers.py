@@ -1,8 +1,8 @@
 """What exam delivery writes to the audit log: sign-ins and every step of an attempt's timeline.
 
 Answer saves are not single entries: at over a thousand a second they would queue behind the
-chain's one lock. Each accepted save stays in AnswerLog (the answers' history) — sealing those
-in batches into the chain is the next step (see the issue's note).
+chain's one lock. Each accepted save is a row of AnswerLog (the answers' history), and each batch
+of saves, refusals included, is one sealed entry (exams.audit.answers).
 """
 
 from __future__ import annotations

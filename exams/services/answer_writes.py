@@ -1,6 +1,7 @@
-"""Writing a batch of accepted answer changes: the stored answers, the answer log, last_seq.
+"""Writing a batch of answer changes: the stored answers, the answer log, last_seq, the refusals,
+and the batch's seal in the audit chain.
 
-PostgreSQL gets the whole batch in one statement (data-modifying CTEs over arrays, which
+PostgreSQL gets the accepted changes in one statement (data-modifying CTEs over arrays, which
 PostgreSQL runs exactly once each); other databases (SQLite in the embedded mode) get the same
 rule statement by statement. Either way a stored answer is only replaced by a newer change.
 """
@@ -8,12 +9,14 @@ rule statement by statement. Either way a stored answer is only replaced by a ne
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
 
-from ..models import AnswerLog
+from ..audit import audit_answer_batch
+from ..models import AnswerLog, AttemptEvent
 
 # The rule of the whole answer path: only a newer change replaces a stored answer.
 NEWER_ONLY = "WHERE exams_response.seq < excluded.seq"
@@ -31,6 +34,7 @@ class AcceptedChange:
     value_json: str
     flagged: bool
     seq: int
+    device_id: str
 
 
 POSTGRES_BATCH = f"""
@@ -47,33 +51,55 @@ WITH incoming AS (
 ), logged AS (
     INSERT INTO exams_answerlog (attempt_id, position, seq, value, flagged, received_at)
     SELECT attempt_id, position, seq, value::jsonb, flagged, %(now)s FROM incoming
+    RETURNING id, attempt_id, position, seq, value::text, flagged, received_at
+), bumped AS (
+    UPDATE exams_attempt AS a SET last_seq = newest.seq
+    FROM (SELECT attempt_id, max(seq) AS seq FROM incoming GROUP BY attempt_id) AS newest
+    WHERE a.id = newest.attempt_id AND a.last_seq < newest.seq
 )
-UPDATE exams_attempt AS a SET last_seq = newest.seq
-FROM (SELECT attempt_id, max(seq) AS seq FROM incoming GROUP BY attempt_id) AS newest
-WHERE a.id = newest.attempt_id AND a.last_seq < newest.seq
+-- The rows as stored, for the batch's seal (the digest is over what a later reader sees).
+SELECT * FROM logged
 """
 
 
-def write_accepted(changes: list[AcceptedChange], now: datetime) -> None:
-    """Store the accepted changes of a batch, inside the caller's transaction."""
+def write_batch(*, accepted: list[AcceptedChange], refused: list[tuple[int, str]], now: datetime) -> None:
+    """Store a batch inside the caller's transaction: the accepted changes, an event per attempt
+    with refused changes, and last the batch's entry in the audit chain (so that the chain's lock
+    is held only from that one INSERT to the commit). `refused`: (attempt id, reason code) each."""
+    rows = write_accepted(accepted, now)
+    per_attempt = Counter(attempt_id for attempt_id, code in refused if code != "not_found")
+    if per_attempt:
+        # bulk_create sends no post_save, so these events are not chain entries of their own:
+        # the batch's entry below counts them, by attempt and reason.
+        AttemptEvent.objects.bulk_create(
+            AttemptEvent(attempt_id=attempt_id, kind=AttemptEvent.Kind.SAVE_REFUSED, at=now, detail={"count": count})
+            for attempt_id, count in per_attempt.items()
+        )
+    audit_answer_batch(rows=rows, refused=refused, devices={c.attempt_id: c.device_id for c in accepted}, at=now)
+
+
+def write_accepted(changes: list[AcceptedChange], now: datetime) -> list[tuple]:
+    """Store the accepted changes of a batch, inside the caller's transaction; return the answer-log
+    rows written (exams.audit.answers.ROW_FIELDS)."""
     if not changes:
-        return
+        return []
     if connection.vendor == "postgresql":
-        _write_postgres(changes, now)
-    else:
-        _write_portable(changes, now)
+        return _write_postgres(changes, now)
+    return _write_portable(changes, now)
 
 
-def _write_postgres(changes: list[AcceptedChange], now: datetime) -> None:
+def _write_postgres(changes: list[AcceptedChange], now: datetime) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(POSTGRES_BATCH, {
             "item": [c.attempt_item_id for c in changes], "attempt": [c.attempt_id for c in changes],
             "position": [c.position for c in changes], "value": [c.value_json for c in changes],
             "flagged": [c.flagged for c in changes], "seq": [c.seq for c in changes], "now": now,
         })
+        return [(pk, attempt_id, position, seq, json.loads(value), flagged, received_at)
+                for pk, attempt_id, position, seq, value, flagged, received_at in cursor.fetchall()]
 
 
-def _write_portable(changes: list[AcceptedChange], now: datetime) -> None:
+def _write_portable(changes: list[AcceptedChange], now: datetime) -> list[tuple]:
     highest: dict[int, int] = {}
     for c in changes:
         highest[c.attempt_id] = max(highest.get(c.attempt_id, 0), c.seq)
@@ -87,9 +113,11 @@ def _write_portable(changes: list[AcceptedChange], now: datetime) -> None:
             "UPDATE exams_attempt SET last_seq = %s WHERE id = %s AND last_seq < %s",
             [(seq, attempt_id, seq) for attempt_id, seq in highest.items()],
         )
-    AnswerLog.objects.bulk_create(
+    logged = AnswerLog.objects.bulk_create(
         AnswerLog(attempt_id=c.attempt_id, position=c.position, seq=c.seq, value=json.loads(c.value_json),
                   flagged=c.flagged, received_at=now)
         for c in changes
     )
+    # bulk_create sets the ids where the database returns them (SQLite 3.35+, PostgreSQL).
+    return [(row.pk, row.attempt_id, row.position, row.seq, row.value, row.flagged, row.received_at) for row in logged]
 

@@ -9,7 +9,6 @@ process into one call, which is what lets one process store over a thousand answ
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,8 +19,8 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from ..form_cache import form_rules
-from ..models import Attempt, AttemptEvent, AttemptStatus, ItemKind
-from .answer_writes import AcceptedChange, write_accepted
+from ..models import Attempt, AttemptStatus, ItemKind
+from .answer_writes import AcceptedChange, write_batch
 
 # The columns the rules below read; the rest of the row is not loaded on this hot path.
 ATTEMPT_FIELDS = ("candidate_id", "status", "submitted_at", "locked_at", "lock_reason", "device_id", "deadline",
@@ -140,7 +139,7 @@ def responses_save(*, changes: list[AnswerChange], now: datetime | None = None) 
         forms = form_rules(attempt_ids)
         results: list[SaveResult] = []
         accepted: list[AcceptedChange] = []
-        refused: dict[int, int] = defaultdict(int)
+        refused: list[tuple[int, str]] = []
         for change in changes:
             try:
                 problem = _attempt_refusal(attempts.get(change.attempt_id), change, now)
@@ -154,17 +153,11 @@ def responses_save(*, changes: list[AnswerChange], now: datetime | None = None) 
                 value = stored_value(slot.kind, list(slot.option_order), change.value)
             except _Refused as refusal:
                 results.append(SaveResult(seq=change.seq, ok=False, code=refusal.code, reason=refusal.reason))
-                if refusal.code != "not_found":
-                    refused[change.attempt_id] += 1
+                refused.append((change.attempt_id, refusal.code))
                 continue
             accepted.append(AcceptedChange(attempt_item_id=slot.attempt_item_id, attempt_id=change.attempt_id,
                                            position=change.position, value_json=json.dumps(value),
-                                           flagged=bool(change.flagged), seq=change.seq))
+                                           flagged=bool(change.flagged), seq=change.seq, device_id=change.device_id))
             results.append(SaveResult(seq=change.seq, ok=True))
-        write_accepted(accepted, now)
-        if refused:
-            AttemptEvent.objects.bulk_create(
-                AttemptEvent(attempt_id=attempt_id, kind=AttemptEvent.Kind.SAVE_REFUSED, at=now, detail={"count": count})
-                for attempt_id, count in refused.items()
-            )
+        write_batch(accepted=accepted, refused=refused, now=now)
         return results
