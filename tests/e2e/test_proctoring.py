@@ -175,7 +175,8 @@ def test_check_in_admit_watch_signal_pause_extend_disqualify(live_stack_with_med
         proctor.get_by_role("button", name="Extend").click()
         expect(proctor.get_by_test_id("reason")).to_have_value("", timeout=WAIT)  # cleared once the server took it
         expect(proctor.get_by_test_id("action-error")).to_be_empty()
-        extended = AttemptEvent.objects.filter(attempt=attempt, kind=AttemptEvent.Kind.EXTENDED).get()
+        extended = wait_until(lambda: AttemptEvent.objects.filter(attempt=attempt, kind=AttemptEvent.Kind.EXTENDED).first(),
+                              timeout=10, message="the extension")
         assert extended.detail["minutes"] == 10 and extended.actor.username == "proctor_a"
         assert Attempt.objects.get(pk=attempt.pk).deadline - deadline_before == moved + timedelta(minutes=10), (
             list(AttemptEvent.objects.filter(attempt=attempt).values_list("kind", "detail")))

@@ -355,7 +355,8 @@ async function act(action) {
   if (action === 'incident') await snapshot('incident');
   const answer = await post(url, body);
   $('action-error').textContent = answer.ok ? '' : answer.error;
-  if (answer.ok) $('reason').value = '';
+  // Cleared only if it still holds what was sent: a slow answer must not wipe a reason typed since.
+  if (answer.ok && $('reason').value.trim() === reason) $('reason').value = '';
 }
 
 function armAction(key, label) {
