@@ -59,22 +59,38 @@ def entry_hash(entry: AuditEntry) -> str:
 def audit_append(kind: str, *, subject: str = "", data: dict | None = None, actor: AbstractBaseUser | None = None,
                  at: datetime | None = None) -> AuditEntry:
     """Append an entry in the caller's transaction: it commits, or vanishes, with the action it records."""
-    at = at or timezone.now()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Held to the end of the transaction: the next append reads this one's hash.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-        last = AuditEntry.objects.order_by("-seq").only("seq", "entry_hash").first()
-        entry = AuditEntry(
-            seq=(last.seq + 1) if last else 1, at=at,
-            actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
-            actor_name=actor.get_username() if actor is not None and actor.is_authenticated else "",
-            kind=kind[:60], subject=subject[:120], data=_plain(data or {}), prev_hash=last.entry_hash if last else GENESIS,
-        )
+    signed_in = actor is not None and actor.is_authenticated
+    entry = AuditEntry(at=at or timezone.now(), actor_id=actor.pk if signed_in else None,
+                       actor_name=actor.get_username() if signed_in else "", kind=kind[:60], subject=subject[:120],
+                       data=_plain(data or {}))
+    # No savepoint: an action whose entry failed must not commit without it (the caller's whole
+    # transaction rolls back), and on PostgreSQL the chain's lock is held from the head's read to
+    # the commit, so every round trip saved here is one every other appender waits less.
+    with transaction.atomic(savepoint=False):
+        entry.seq, entry.prev_hash = _locked_head()
+        entry.seq += 1
         entry.entry_hash = entry_hash(entry)
         entry.save(force_insert=True)
-        return entry
+    return entry
+
+
+HEAD = "SELECT seq, entry_hash FROM exams_auditentry ORDER BY seq DESC LIMIT 1"
+
+
+def _locked_head() -> tuple[int, str]:
+    """Return the last entry's (seq, hash), or (0, GENESIS); on PostgreSQL after taking the chain's
+    lock, held to the end of the transaction (the next append reads the entry this one writes)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One round trip for both: the two statements go as one query and run in turn, and
+            # (READ COMMITTED, Django's default) the SELECT's snapshot is taken once the lock is
+            # granted, so it sees the entry the previous holder committed.
+            cursor.execute(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK}); {HEAD}")
+            cursor.nextset()
+        else:
+            cursor.execute(HEAD)
+        head = cursor.fetchone()
+    return (head[0], head[1]) if head else (0, GENESIS)
 
 
 @dataclass(frozen=True)
