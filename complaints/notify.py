@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Complaint
-from .services import complaint_rules
+from .services import complaint_rules, deciders
 
 
 def _link(name: str, reference: str) -> str:
@@ -49,11 +47,7 @@ def decision_mail(complaint_id: int) -> bool:
 
 def _deciders_of(complaint: Complaint) -> list[str]:
     """Who is reminded: the member deciding the case, or, before it is taken, everyone who may take it."""
-    if complaint.assigned_to_id:
-        users = [complaint.assigned_to]
-    else:
-        permission = Q(user_permissions__codename="decide_complaint") | Q(groups__permissions__codename="decide_complaint")
-        users = get_user_model().objects.filter(permission, is_active=True).distinct()
+    users = [complaint.assigned_to] if complaint.assigned_to_id else deciders()
     return sorted({user.email for user in users if user.email})
 
 

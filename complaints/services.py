@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -192,6 +194,14 @@ def may_decide(user: AbstractBaseUser) -> bool:
 
 def may_assign(user: AbstractBaseUser) -> bool:
     return user.has_perm("complaints.assign_complaint")
+
+
+def deciders() -> QuerySet:
+    """The active users who may take and decide a case (directly or through a group)."""
+    granted = {"content_type__app_label": "complaints", "codename": "decide_complaint"}
+    return (get_user_model().objects.filter(Q(user_permissions__in=Permission.objects.filter(**granted))
+                                            | Q(groups__permissions__in=Permission.objects.filter(**granted)), is_active=True)
+            .distinct().order_by("username"))
 
 
 def _open_for_update(complaint_id: int) -> Complaint:

@@ -12,7 +12,6 @@ import re
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -134,9 +133,7 @@ def _case(request: HttpRequest, reference: str) -> Complaint:
 def case(request: HttpRequest, reference: str) -> HttpResponse:
     complaint = _case(request, reference)
     deciding = complaint.assigned_to_id == request.user.pk
-    members = (get_user_model().objects.filter(Q(user_permissions__codename="decide_complaint")
-                                               | Q(groups__permissions__codename="decide_complaint"), is_active=True)
-               .distinct().order_by("username")) if services.may_assign(request.user) else []
+    members = services.deciders() if services.may_assign(request.user) else []
     with timezone.override(complaint.exam.time_zone):  # times in the timeline's details: the exam's clock
         case = case_file(complaint)
     return render(request, "complaints/case.html", {

@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -18,15 +17,10 @@ from grading.anonymity import anonymous_code
 from proctoring.models import EvidenceAccess, Incident, Message, Still
 
 from ..factories import UserFactory
+from ..proctoring.conftest import client_for
 from .files import pdf, picture
 
 GROUNDS = "The proctor stopped my exam for ten minutes because my camera froze; I lost that time."
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
