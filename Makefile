@@ -6,7 +6,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench lint chromium clean
+.PHONY: install run test bench lint chromium node-tools clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,17 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-test: install chromium
+# axe-core (the accessibility checks in the browser tests) from the npm registry, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else echo "npm is missing: sudo apt-get install npm" >&2; exit 1; fi; }
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+node-tools: node_modules/.installed
+
+test: install chromium node-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
@@ -50,4 +60,4 @@ lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles
+	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles
