@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .errors import ExamError
+from .forms import HandOverForm, first_error
 from .models import Attempt, AttemptStatus
 
 
@@ -26,9 +27,12 @@ def locked_attempts(request: HttpRequest) -> HttpResponse:
 @require_POST
 def hand_over(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = get_object_or_404(Attempt, pk=attempt_id)
+    form = HandOverForm(request.POST)
     try:
-        services.attempt_hand_over(attempt_id=attempt.pk, by=request.user, to_new_device=request.POST.get("to") == "new",
-                                   reason=request.POST.get("reason", ""))
+        if not form.is_valid():
+            raise ExamError(first_error(form))
+        services.attempt_hand_over(attempt_id=attempt.pk, by=request.user, to_new_device=form.cleaned_data["to"] == "new",
+                                   reason=form.cleaned_data["reason"])
     except ExamError as exc:
         messages.error(request, exc.message)
     else:

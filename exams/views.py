@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import services
 from .errors import ExamError
+from .forms import IdentityAnswerForm, StartForm, first_error
 from .models import Attempt, AttemptItem, AttemptStatus, Enrolment, Sitting, SubmittedBy
 from .payload import attempt_payload, clock_payload
 from .selectors import attempt_form
@@ -72,7 +73,11 @@ def _may_see_oversight(user, watched_rooms) -> bool:
 def confirm_identity(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _get_enrolment_for_candidate(request, enrolment_id)
     if request.method == "POST":
-        if request.POST.get("answer") == "not_me":
+        form = IdentityAnswerForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Answer with one of the two buttons."))
+            return redirect("exams:confirm_identity", enrolment.pk)
+        if form.cleaned_data["answer"] == "not_me":
             logout(request)
             messages.error(request, _("You were signed out. If the name or grade shown was wrong, contact the exam board before the exam."))
             return redirect("login")
@@ -86,9 +91,12 @@ def confirm_identity(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 @require_POST
 def attempt_start(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _get_enrolment_for_candidate(request, enrolment_id)
+    form = StartForm(request.POST)
     try:
+        if not form.is_valid():
+            raise ExamError(first_error(form))
         attempt = services.attempt_start(candidate=request.user, enrolment_id=enrolment.pk, device_id=request.device_id,
-                                         start_code=request.POST.get("start_code", ""))
+                                         start_code=form.cleaned_data["start_code"])
     except ExamError as exc:
         messages.error(request, exc.message)
         if enrolment.sitting.proctored and enrolment.sitting.is_entry_open(timezone.now()):

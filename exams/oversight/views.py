@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from exams.forms import first_error
 from exams.models import Council, OversightReport, Sitting
 
 from . import services
@@ -33,6 +34,7 @@ from .access import (
     sittings_for_oversight,
 )
 from .export import absentees_csv, absentees_pdf, totals_csv
+from .forms import REPORT_TEXT_LIMIT, CouncilMemberForm, ReportActionForm
 from .selectors import report_cards, sitting_live
 
 HOME_SITTINGS = 30
@@ -91,26 +93,29 @@ def report_action(request: HttpRequest, report_id: int) -> HttpResponse:
     if report is None:
         raise Http404
     sitting = sitting_for_oversight(request.user, report.sitting_id)
-    action, revision = request.POST.get("action", ""), request.POST.get("revision", "")
+    form = ReportActionForm(request.POST)
+    if not form.is_valid():
+        if "action" in form.errors:
+            raise Http404
+        messages.error(request, first_error(form))
+        return _page(request, sitting, drafts={report.pk: request.POST.get("text", "")[:REPORT_TEXT_LIMIT]})
+    action, data = form.cleaned_data["action"], form.cleaned_data
     try:
         if action == "edit":
-            services.report_edit(report_id=report.pk, by=request.user, text=request.POST.get("text", ""),
-                                 revision=int(revision) if revision.isdigit() else 0)  # garbage: refused as stale
+            services.report_edit(report_id=report.pk, by=request.user, text=data["text"], revision=data["revision"])
             messages.success(request, _("Saved. Signatures on the earlier text, if any, no longer count."))
         elif action == "sign":
-            services.report_sign(report_id=report.pk, by=request.user, sha256=request.POST.get("sha256", ""))
+            services.report_sign(report_id=report.pk, by=request.user, sha256=data["sha256"])
             messages.success(request, _("Signed."))
-        elif action == "file":
+        else:
             services.report_file(report_id=report.pk, by=request.user)
             messages.success(request, _("Filed."))
-        else:
-            raise Http404
     except services.OversightError as exc:
         if exc.code == "not_found":
             raise Http404 from exc
         messages.error(request, exc.message)
         if action == "edit" and exc.code == "stale":
-            return _page(request, sitting, drafts={report.pk: request.POST.get("text", "")})
+            return _page(request, sitting, drafts={report.pk: data["text"]})
     return redirect(reverse("oversight:sitting", args=[sitting.pk]) + f"#report-{report.council}")
 
 
@@ -121,12 +126,15 @@ def council_members(request: HttpRequest, sitting_id: int) -> HttpResponse:
     if not request.user.has_perm(MANAGE):
         raise Http404
     sitting = sitting_for_oversight(request.user, sitting_id)
-    user = get_user_model().objects.filter(username=request.POST.get("username", "").strip()).first()
-    council = request.POST.get("council", "")
+    form = CouncilMemberForm(request.POST)
     try:
+        if not form.is_valid():
+            raise services.OversightError(first_error(form))
+        user = get_user_model().objects.filter(username=form.cleaned_data["username"]).first()
         if user is None:
             raise services.OversightError(_("No such user."))
-        if request.POST.get("action") == "remove":
+        council = form.cleaned_data["council"]
+        if form.cleaned_data["action"] == "remove":
             services.council_member_remove(sitting_id=sitting.pk, council=council, user=user, by=request.user)
         else:
             services.council_member_add(sitting_id=sitting.pk, council=council, user=user, by=request.user)
