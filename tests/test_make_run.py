@@ -30,7 +30,9 @@ def test_ctrl_c_stops_make_run_without_a_crash(tmp_path):
     ends within seconds and make reports no error."""
     port = free_port()
     env = dict(os.environ)
-    env.pop("DATABASE_URL", None)  # a throw-away SQLite database: load_demo must not touch a real one
+    env.pop(
+        "DATABASE_URL", None
+    )  # a throw-away SQLite database: load_demo must not touch a real one
     env["SQLITE_PATH"] = str(tmp_path / "run.sqlite3")
     env["MEDIA_ROOT"] = str(tmp_path / "media")
     if settings.REDIS_URL:
@@ -38,13 +40,26 @@ def test_ctrl_c_stops_make_run_without_a_crash(tmp_path):
     log_path = artifact_dir("test_ctrl_c_stops_make_run") / "make-run.log"
     with open(log_path, "wb") as log:
         # A session of its own: the test then signals the whole group, as a terminal's Ctrl-C does.
-        make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"], cwd=BASE_DIR, env=env,
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        make = subprocess.Popen(
+            ["make", "--no-print-directory", "run", f"PORT={port}"],
+            cwd=BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
+
             def serving() -> bool:
                 assert make.poll() is None, log_path.read_text(errors="replace")
                 try:
-                    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0, trust_env=False).status_code < 500
+                    return (
+                        httpx.get(
+                            f"http://127.0.0.1:{port}/healthz", timeout=1.0, trust_env=False
+                        ).status_code
+                        < 500
+                    )
                 except httpx.HTTPError:
                     return False
 
@@ -54,14 +69,20 @@ def test_ctrl_c_stops_make_run_without_a_crash(tmp_path):
             began = time.monotonic()
             make.wait(30)
             stopped_in = time.monotonic() - began
-            wait_until(lambda: not _group_alive(make.pid), timeout=10, message="every process of make run to end")
+            wait_until(
+                lambda: not _group_alive(make.pid),
+                timeout=10,
+                message="every process of make run to end",
+            )
         finally:
             if _group_alive(make.pid):
                 os.killpg(make.pid, signal.SIGKILL)
             make.wait(10)
     output = log_path.read_text(errors="replace")
     assert "Segmentation fault" not in output, output[-2000:]
-    assert "make: ***" not in output, output[-2000:]  # make saw its recipe end cleanly, not by a signal
+    assert "make: ***" not in output, output[
+        -2000:
+    ]  # make saw its recipe end cleanly, not by a signal
     assert "Traceback" not in output, output[-2000:]
     # make itself ends as Ctrl-C ends any program (by SIGINT); the recipe's shell exits 0.
     assert make.returncode in (0, -signal.SIGINT), (make.returncode, output[-2000:])
