@@ -274,10 +274,13 @@ def throttle_clear(*, throttle_id: int, by: AbstractBaseUser, reason: str = "") 
 
 
 def active_throttles(*, now: datetime | None = None, username: str = ""):
-    """Return the rows that count now (a failure within the window), waiting ones first."""
+    """Return the rows that count now (a failure within the window), waiting ones first; an
+    address's row only once it is past its budget."""
     now = now or timezone.now()
     rows = SignInThrottle.objects.filter(
         last_failure_at__gte=now - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    ).exclude(  # an address's typos below its budget are a test centre's normal morning
+        scope=ThrottleScope.ADDRESS, failures__lt=settings.LOGIN_ADDRESS_FAILURE_LIMIT
     )
     if username:
         rows = rows.filter(username__icontains=normalise(username))
