@@ -37,7 +37,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
@@ -166,7 +166,22 @@ def signin_wait(request: HttpRequest, username: str, *, now: datetime | None = N
         row = SignInThrottle.objects.filter(
             scope=scope, username=name, source=source, last_failure_at__gte=window_start
         ).first()
-        if row is not None and (seconds := row.wait_seconds(now)):
+        if row is None:
+            continue
+        seconds = row.wait_seconds(now)
+        limit, cap = _policy(scope)
+        if not seconds and scope == ThrottleScope.ACCOUNT and row.failures >= limit:
+            # Many tries of one key past its limit at once would all pass this check before any
+            # failure is counted (a burst of guesses per delay). The conditional update claims
+            # the one try this delay allows; whoever loses the race waits as if it had failed.
+            next_delay = delay_after(row.failures + 1, limit=limit, cap=cap)
+            claimed = (
+                SignInThrottle.objects.filter(pk=row.pk)
+                .filter(Q(blocked_until__isnull=True) | Q(blocked_until__lte=now))
+                .update(blocked_until=now + timedelta(seconds=next_delay))
+            )
+            seconds = 0 if claimed else next_delay
+        if seconds:
             SignInThrottle.objects.filter(pk=row.pk).update(refused=F("refused") + 1)
             wait = max(wait, seconds)
     return wait

@@ -119,6 +119,10 @@ def test_delays_grow_and_refused_tries_are_not_checked(alice, settings):
         assert signin_wait(request, "alice", now=start + timedelta(seconds=second)) == 0
         signin_failed(request, "alice", now=start + timedelta(seconds=second))
     assert signin_wait(request, "alice", now=start + timedelta(seconds=47)) == 8
+    # Once the wait is over, one try goes through; a second at the same moment (a burst of
+    # guesses sent together) waits as if the first had failed.
+    assert signin_wait(request, "alice", now=start + timedelta(seconds=55)) == 0
+    assert signin_wait(request, "alice", now=start + timedelta(seconds=55)) == 16
     throttled = AuditEntry.objects.get(kind="login.throttled")
     assert throttled.data["username"] == "alice" and throttled.data["source"] == ATTACKER_ADDRESS
     # A quiet window and the count starts over.
