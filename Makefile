@@ -24,15 +24,22 @@ run: install
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py load_demo
 	@echo "Serving at http://$(HOST):$(PORT)  (Ctrl-C stops everything)"
-	@trap 'kill 0' EXIT INT TERM; \
+	@# Ctrl-C reaches every process of the terminal's group, but a non-interactive shell starts its
+	@# background jobs with SIGINT ignored: this shell stops them by their pids and waits for them (a
+	@# second Ctrl-C kills what is left). Not `kill 0`: that signalled this shell too, whose trap then
+	@# ran again inside itself until the shell crashed ("Segmentation fault").
+	@pids=""; \
+	stop() { trap 'kill -KILL $$pids 2>/dev/null' INT TERM; kill -TERM $$pids 2>/dev/null; wait; }; \
+	trap 'stop; exit 0' INT TERM; \
 	if [ -n "$$REDIS_URL" ]; then \
-	  $(BIN)/celery -A config worker -l warning --concurrency 2 & \
-	  $(BIN)/celery -A config beat -l warning & \
-	  $(BIN)/python manage.py media_server & \
+	  $(BIN)/celery -A config worker -l warning --concurrency 2 & pids="$$pids $$!"; \
+	  $(BIN)/celery -A config beat -l warning & pids="$$pids $$!"; \
+	  $(BIN)/python manage.py media_server & pids="$$pids $$!"; \
 	else \
-	  $(BIN)/python manage.py tick & \
+	  $(BIN)/python manage.py tick & pids="$$pids $$!"; \
 	fi; \
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application & pids="$$pids $$!"; \
+	wait $$!; status=$$?; stop; exit $$status
 
 # Browser tests drive Debian's Chromium; install it when missing and we are root.
 chromium:

@@ -7,6 +7,7 @@ A malformed value stops start-up with a message rather than falling back silentl
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "proctoring",
     "grading",
     "complaints",
+    "signin",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "signin.middleware.KnownDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "exams.middleware.DeviceCookieMiddleware",
@@ -143,7 +146,14 @@ if REDIS_URL:
                        "capacity": 1500, "expiry": 30},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # Fail fast when Redis is down or unreachable (issue 10, point 23): a page then gets the
+    # "temporarily unavailable" answer at once, not after redis-py's default retries with backoff.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0,
+                                      "retry": Retry(NoBackoff(), 1)}}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = None
     CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -210,9 +220,24 @@ LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
 ]
-# Login throttling: this many failures per account (or per address) in the window lock it out.
+# Sign-in throttling (signin/throttle.py): delays that grow, never locks. An account from one
+# address (or one known device) waits after this many failures in the window: 1 s, 2 s, 4 s … at most
+# LOGIN_DELAY_MAX_SECONDS; every account from one address together, after LOGIN_ADDRESS_FAILURE_LIMIT.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 300)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 100)
+LOGIN_ADDRESS_DELAY_MAX_SECONDS = env_int("LOGIN_ADDRESS_DELAY_MAX_SECONDS", 30)
+# Comma-separated addresses or networks. Shared: a test centre's NAT, never held up as a whole.
+# Trusted proxies: their X-Forwarded-For names the client (else everyone behind them is one address).
+LOGIN_SHARED_ADDRESSES = [a for a in os.environ.get("LOGIN_SHARED_ADDRESSES", "").split(",") if a.strip()]
+LOGIN_TRUSTED_PROXIES = [a for a in os.environ.get("LOGIN_TRUSTED_PROXIES", "").split(",") if a.strip()]
+for _setting in ("LOGIN_SHARED_ADDRESSES", "LOGIN_TRUSTED_PROXIES"):
+    for _value in globals()[_setting]:
+        try:
+            ipaddress.ip_network(_value.strip(), strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{_setting}: {_value!r} is not an address or network") from exc
 
 # --- Exam rules ------------------------------------------------------------------------------
 # Saves that were in flight at the deadline still count if they arrive within this grace;

@@ -5,11 +5,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from exams import health
-from exams.auth_views import ThrottledLoginView
+from signin.views import SignInView
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
-    path("login/", ThrottledLoginView.as_view(), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
+    path("signin/", include("signin.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("proctoring/", include("proctoring.urls")),
@@ -18,3 +19,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("", include("exams.urls")),
 ]
+
+# A proper page when something fails, and 503 "temporarily unavailable" when Redis or the
+# database is what failed (issue 10, point 23).
+handler500 = "exams.health.server_error"

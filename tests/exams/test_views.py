@@ -127,17 +127,7 @@ def test_second_login_from_another_device_locks(attempt, alice):
     assert attempt.is_locked and attempt.pending_device_id == "b" * 32
 
 
-def test_login_is_throttled_after_repeated_failures(alice, settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
-    client = Client()
-    for _ in range(3):
-        assert client.post(reverse("login"), {"username": "alice", "password": "wrong"}).status_code == 200
-    blocked = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
-    assert "Too many failed sign-ins" in blocked.content.decode()
-    assert "_auth_user_id" not in client.session
-    from django.core.cache import cache
-
-    cache.delete_many(["login-fail:user:alice", "login-fail:addr:127.0.0.1"])  # later tests sign alice in
+# Sign-in throttling: tests/exams/test_signin_throttle.py.
 
 
 def test_healthz_reports_each_part(db):
