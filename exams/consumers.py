@@ -61,18 +61,14 @@ class AttemptConsumer(RefusingConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.attempt_id is not None:
-            await self.channel_layer.group_discard(
-                attempt_group(self.attempt_id), self.channel_name
-            )
+            await self.channel_layer.group_discard(attempt_group(self.attempt_id), self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs) -> None:
         kind = content.get("t") if isinstance(content, dict) else None
         if kind == "save":
             await self._save(content.get("changes"))
         elif kind == "ping":
-            await self.send_json(
-                {"t": "pong", "c": content.get("c"), "s": int(timezone.now().timestamp() * 1000)}
-            )
+            await self.send_json({"t": "pong", "c": content.get("c"), "s": int(timezone.now().timestamp() * 1000)})
         elif kind == "deadline":
             attempt = await self._submit_if_overdue()
             await self._send_state(attempt)
@@ -85,39 +81,20 @@ class AttemptConsumer(RefusingConsumer):
             return
         changes, received_at = [], timezone.now()
         for raw in raw_changes:
-            if (
-                not isinstance(raw, dict)
-                or not isinstance(raw.get("pos"), int)
-                or not isinstance(raw.get("seq"), int)
-            ):
+            if not isinstance(raw, dict) or not isinstance(raw.get("pos"), int) or not isinstance(raw.get("seq"), int):
                 await self.send_json({"t": "error", "reason": _("Malformed save.")})
                 return
-            changes.append(
-                AnswerChange(
-                    attempt_id=self.attempt_id,
-                    candidate_id=self.user_id,
-                    device_id=self.device_id,
-                    position=raw["pos"],
-                    seq=raw["seq"],
-                    value=raw.get("value"),
-                    flagged=bool(raw.get("flagged")),
-                    received_at=received_at,
-                )
-            )
+            changes.append(AnswerChange(attempt_id=self.attempt_id, candidate_id=self.user_id, device_id=self.device_id,
+                                        position=raw["pos"], seq=raw["seq"], value=raw.get("value"), flagged=bool(raw.get("flagged")),
+                                        received_at=received_at))
         outcomes = await batcher().save(changes)
         acks = []
         for change, outcome in zip(changes, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 log.warning("saving a change of attempt %s failed: %r", self.attempt_id, outcome)
                 # The page keeps this change and sends it again.
-                acks.append(
-                    {
-                        "seq": change.seq,
-                        "ok": False,
-                        "code": "error",
-                        "reason": _("The server could not save just now; retrying."),
-                    }
-                )
+                acks.append({"seq": change.seq, "ok": False, "code": "error",
+                             "reason": _("The server could not save just now; retrying.")})
             else:
                 acks.append(outcome.__dict__)
         await self.send_json({"t": "ack", "results": acks})
@@ -129,9 +106,7 @@ class AttemptConsumer(RefusingConsumer):
     async def attempt_unlocked(self, event: dict) -> None:
         attempt = await database_sync_to_async(Attempt.objects.get)(pk=self.attempt_id)
         if attempt.device_id != self.device_id:
-            await self.send_json(
-                {"t": "moved", "reason": _("The exam staff moved this attempt to another device.")}
-            )
+            await self.send_json({"t": "moved", "reason": _("The exam staff moved this attempt to another device.")})
             await self.close()
             return
         await self._send_state(attempt)
@@ -156,11 +131,7 @@ class AttemptConsumer(RefusingConsumer):
 
     # --- helpers ----------------------------------------------------------------------------------
     async def _send_state(self, attempt: Attempt, extension: dict | None = None) -> None:
-        message = {
-            "t": "state",
-            **clock_payload(attempt, timezone.now()),
-            "thisDevice": attempt.device_id == self.device_id,
-        }
+        message = {"t": "state", **clock_payload(attempt, timezone.now()), "thisDevice": attempt.device_id == self.device_id}
         if extension:
             message["extension"] = extension
         await self.send_json(message)

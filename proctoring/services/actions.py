@@ -27,18 +27,13 @@ MAX_EXTENSION_MINUTES = 120
 def _running_attempt(attempt_id: int, by: AbstractBaseUser) -> Attempt:
     """Return the attempt, row-locked, if `by` proctors its room and it is still running."""
     attempt = (
-        Attempt.objects.select_for_update(of=("self",))
-        .select_related("enrolment")
-        .filter(pk=attempt_id, is_practice=False, enrolment__room__proctors=by)
-        .first()
+        Attempt.objects.select_for_update(of=("self",)).select_related("enrolment")
+        .filter(pk=attempt_id, is_practice=False, enrolment__room__proctors=by).first()
     )
     if attempt is None:
         raise ProctoringError(_("No such attempt in your rooms."), code="not_found")
     if not attempt.is_in_progress:
-        raise ProctoringError(
-            _("This attempt has already ended (%(status)s).")
-            % {"status": attempt.get_status_display()}
-        )
+        raise ProctoringError(_("This attempt has already ended (%(status)s).") % {"status": attempt.get_status_display()})
     return attempt
 
 
@@ -49,28 +44,14 @@ def _reason(reason: str, what: str) -> str:
     return reason[:300]
 
 
-def _record(
-    attempt: Attempt, *, kind: str, now: datetime, by: AbstractBaseUser, reason: str = "", **detail
-) -> None:
-    AttemptEvent.objects.create(
-        attempt=attempt, kind=kind, at=now, actor=by, detail={"reason": reason, **detail}
-    )
-    log_room_event(
-        room_id=attempt.enrolment.room_id,
-        kind=kind,
-        at=now,
-        actor=by,
-        enrolment=attempt.enrolment,
-        reason=reason,
-        attempt=attempt.pk,
-        **detail,
-    )
+def _record(attempt: Attempt, *, kind: str, now: datetime, by: AbstractBaseUser, reason: str = "", **detail) -> None:
+    AttemptEvent.objects.create(attempt=attempt, kind=kind, at=now, actor=by, detail={"reason": reason, **detail})
+    log_room_event(room_id=attempt.enrolment.room_id, kind=kind, at=now, actor=by, enrolment=attempt.enrolment,
+                   reason=reason, attempt=attempt.pk, **detail)
     push_tile_after_commit(attempt.enrolment.room_id, attempt.enrolment_id)
 
 
-def attempt_pause(
-    *, attempt_id: int, by: AbstractBaseUser, reason: str, now: datetime | None = None
-) -> Attempt:
+def attempt_pause(*, attempt_id: int, by: AbstractBaseUser, reason: str, now: datetime | None = None) -> Attempt:
     """Stop the attempt's clock for a technical failure (R-TAKE-7)."""
     now = now or timezone.now()
     reason = _reason(reason, _("pause"))
@@ -82,21 +63,13 @@ def attempt_pause(
             raise ProctoringError(_("Time is already up for this attempt."))
         attempt.paused_at, attempt.pause_reason = now, reason
         attempt.save(update_fields=["paused_at", "pause_reason"])
-        _record(
-            attempt,
-            kind=AttemptEvent.Kind.PAUSED,
-            now=now,
-            by=by,
-            reason=reason,
-            time_left_seconds=int(attempt.time_left(now).total_seconds()),
-        )
+        _record(attempt, kind=AttemptEvent.Kind.PAUSED, now=now, by=by, reason=reason,
+                time_left_seconds=int(attempt.time_left(now).total_seconds()))
         push_to_attempt_after_commit(attempt.pk, {"type": "attempt.state"})
         return attempt
 
 
-def attempt_resume(
-    *, attempt_id: int, by: AbstractBaseUser, now: datetime | None = None
-) -> Attempt:
+def attempt_resume(*, attempt_id: int, by: AbstractBaseUser, now: datetime | None = None) -> Attempt:
     """Start the clock again; the deadline moves on by exactly the pause's length (R-TAKE-7)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -108,55 +81,31 @@ def attempt_resume(
         attempt.deadline = attempt.deadline_after_resume(now)
         attempt.paused_at, attempt.pause_reason = None, ""
         attempt.save(update_fields=["deadline", "paused_at", "pause_reason"])
-        _record(
-            attempt,
-            kind=AttemptEvent.Kind.RESUMED,
-            now=now,
-            by=by,
-            paused_seconds=int(paused_for.total_seconds()),
-            old_deadline=old_deadline.isoformat(),
-            new_deadline=attempt.deadline.isoformat(),
-        )
+        _record(attempt, kind=AttemptEvent.Kind.RESUMED, now=now, by=by, paused_seconds=int(paused_for.total_seconds()),
+                old_deadline=old_deadline.isoformat(), new_deadline=attempt.deadline.isoformat())
         push_to_attempt_after_commit(attempt.pk, {"type": "attempt.state"})
         return attempt
 
 
-def attempt_extend(
-    *, attempt_id: int, by: AbstractBaseUser, minutes: int, reason: str, now: datetime | None = None
-) -> Attempt:
+def attempt_extend(*, attempt_id: int, by: AbstractBaseUser, minutes: int, reason: str, now: datetime | None = None) -> Attempt:
     """Give one candidate more time, with a reason (R-TAKE-7, 002:1.4.6)."""
     now = now or timezone.now()
     reason = _reason(reason, _("extension"))
     if not isinstance(minutes, int) or not 1 <= minutes <= MAX_EXTENSION_MINUTES:
-        raise ProctoringError(
-            _("An extension is from 1 to %(max)d minutes.") % {"max": MAX_EXTENSION_MINUTES}
-        )
+        raise ProctoringError(_("An extension is from 1 to %(max)d minutes.") % {"max": MAX_EXTENSION_MINUTES})
     with transaction.atomic():
         attempt = _running_attempt(attempt_id, by)
         old_deadline = attempt.deadline
         attempt.deadline += timedelta(minutes=minutes)
         attempt.save(update_fields=["deadline"])
-        _record(
-            attempt,
-            kind=AttemptEvent.Kind.EXTENDED,
-            now=now,
-            by=by,
-            reason=reason,
-            minutes=minutes,
-            old_deadline=old_deadline.isoformat(),
-            new_deadline=attempt.deadline.isoformat(),
-        )
+        _record(attempt, kind=AttemptEvent.Kind.EXTENDED, now=now, by=by, reason=reason, minutes=minutes,
+                old_deadline=old_deadline.isoformat(), new_deadline=attempt.deadline.isoformat())
         # The candidate is told of the extension, its reason and the new end (issue 10, point 3).
-        push_to_attempt_after_commit(
-            attempt.pk,
-            {"type": "attempt.state", "extension": {"minutes": minutes, "reason": reason}},
-        )
+        push_to_attempt_after_commit(attempt.pk, {"type": "attempt.state", "extension": {"minutes": minutes, "reason": reason}})
         return attempt
 
 
-def attempt_disqualify(
-    *, attempt_id: int, by: AbstractBaseUser, reason: str, now: datetime | None = None
-) -> Attempt:
+def attempt_disqualify(*, attempt_id: int, by: AbstractBaseUser, reason: str, now: datetime | None = None) -> Attempt:
     """End the attempt as disqualified (R-PROC-4). Its answers are kept for the committee; it is not scored."""
     now = now or timezone.now()
     reason = _reason(reason, _("disqualification"))
@@ -167,46 +116,21 @@ def attempt_disqualify(
         attempt.submitted_at, attempt.submitted_by = now, SubmittedBy.STAFF
         attempt.end_reason = reason
         attempt.paused_at = None
-        attempt.save(
-            update_fields=["status", "submitted_at", "submitted_by", "end_reason", "paused_at"]
-        )
-        _record(
-            attempt,
-            kind=AttemptEvent.Kind.DISQUALIFIED,
-            now=now,
-            by=by,
-            reason=reason,
-            at_clock=clock(now),
-        )
+        attempt.save(update_fields=["status", "submitted_at", "submitted_by", "end_reason", "paused_at"])
+        _record(attempt, kind=AttemptEvent.Kind.DISQUALIFIED, now=now, by=by, reason=reason, at_clock=clock(now))
         push_to_attempt_after_commit(attempt.pk, {"type": "attempt.ended", "reason": reason})
         return attempt
 
 
-def attempt_hand_over_by_proctor(
-    *,
-    attempt_id: int,
-    by: AbstractBaseUser,
-    to_new_device: bool,
-    reason: str,
-    now: datetime | None = None,
-) -> Attempt:
+def attempt_hand_over_by_proctor(*, attempt_id: int, by: AbstractBaseUser, to_new_device: bool, reason: str,
+                                 now: datetime | None = None) -> Attempt:
     """Move a locked attempt to the new device, or back to the first (R-TAKE-2: only a proctor may)."""
     now = now or timezone.now()
     reason = _reason(reason, _("hand-over"))
     with transaction.atomic():
         attempt = _running_attempt(attempt_id, by)
-        attempt = attempt_hand_over(
-            attempt_id=attempt.pk, by=by, to_new_device=to_new_device, reason=reason, now=now
-        )
-        log_room_event(
-            room_id=attempt.enrolment.room_id,
-            kind=RoomEvent.Kind.HANDED_OVER,
-            at=now,
-            actor=by,
-            enrolment=attempt.enrolment,
-            reason=reason,
-            attempt=attempt.pk,
-            to_new_device=to_new_device,
-        )
+        attempt = attempt_hand_over(attempt_id=attempt.pk, by=by, to_new_device=to_new_device, reason=reason, now=now)
+        log_room_event(room_id=attempt.enrolment.room_id, kind=RoomEvent.Kind.HANDED_OVER, at=now, actor=by,
+                       enrolment=attempt.enrolment, reason=reason, attempt=attempt.pk, to_new_device=to_new_device)
         push_tile_after_commit(attempt.enrolment.room_id, attempt.enrolment_id)
         return attempt

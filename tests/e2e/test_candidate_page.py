@@ -20,20 +20,24 @@ from exams.services import AnswerChange, attempt_start, practice_attempt_start, 
 from grading.services import attempt_score, sitting_results_publish
 from proctoring import services as proctoring
 from proctoring.models import Message, RoomSession
+from tests.e2e import test_candidate_journey as journey
 from tests.e2e.axe import axe_violations, describe
-from tests.e2e.test_candidate_journey import (  # noqa: F401  (fixtures: exam, room, running_attempt)
+from tests.e2e.test_candidate_journey import (
     ExamPage,
     _csrf_token,
     device_context,
-    exam,
-    room,
-    running_attempt,
     slots_of,
     stored_answers,
 )
 from tests.factories import UserFactory, enrol, make_bank, make_exam, make_sitting
 
 pytestmark = [pytest.mark.e2e]
+
+# The journey's exam (two items of every kind, one with a picture), its room, and Alice's attempt
+# open on her exam page.
+exam = journey.exam
+room = journey.room
+running_attempt = journey.running_attempt
 
 ACTIVE = """() => { const e = document.activeElement;
   return { tag: e.tagName, id: e.id, type: e.type || '', cls: String(e.className || ''),
@@ -228,7 +232,7 @@ def test_a_whole_exam_sat_by_keyboard_alone(live_server_proc, running_attempt):
             page.keyboard.type(text)
             given[position] = text
         expect(
-            page.locator(f"#answer :is(input:checked, input[type=text], textarea)").first
+            page.locator("#answer :is(input:checked, input[type=text], textarea)").first
         ).to_be_attached()
 
         if position < total:
