@@ -118,6 +118,36 @@ def test_typing_goes_on_while_the_proctor_extends(live_server_proc, running_atte
     assert stored_answers(attempt)[free_text.position] == (typed, False)
 
 
+def test_the_field_keeps_focus_and_text_through_a_pause_and_resume(
+    live_server_proc, running_attempt, proctor
+):
+    """Issue 10, point 1: a pause and a resume redraw the item; the free-text field keeps the
+    focus and the caret (read-only while paused), and typing goes on after the resume."""
+    attempt, page = running_attempt
+    exam_page = ExamPage(page)
+    free_text = slots_of(attempt)[ItemKind.FREE_TEXT][1]
+    exam_page.go(free_text.position)
+    field = page.locator("#answer textarea")
+    field.click()
+    first = "Capacity is assessed first; "
+    page.keyboard.type(first, delay=15)
+    proctor_action(proctor, live_server_proc.url, attempt, "pause", reason="Checking the room")
+    expect(page.get_by_test_id("overlay-text")).to_contain_text("Checking the room")
+    focus = active(page)
+    assert (focus["tag"], focus["inAnswer"], focus["start"]) == ("TEXTAREA", True, len(first)), (
+        f"paused: focus on {focus}"
+    )
+    proctor_action(proctor, live_server_proc.url, attempt, "resume")
+    expect(page.locator("#overlay")).to_be_hidden()
+    second = "then best interests, with a second consultant."
+    page.keyboard.type(second, delay=15)
+
+    exam_page.wait_all_saved()
+    assert field.input_value() == first + second
+    assert stored_answers(attempt)[free_text.position] == (first + second, False)
+    expect(page.get_by_test_id("notice")).to_contain_text("The exam continues")
+
+
 def test_typing_goes_on_across_a_network_drop(running_attempt):
     """Issue 10, point 1: the network drops for 1.5 s while the candidate types a fill-in answer;
     the page reconnects and redraws, and not one character is lost."""
