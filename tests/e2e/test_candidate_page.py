@@ -317,6 +317,8 @@ def test_the_candidate_is_told_of_an_extension_with_its_reason_and_new_end(
         has_text="Camera failure at the start"
     )
     expect(announced.first).to_contain_text(new_end)
+    violations = axe_violations(page)  # the notice meets the page's rules too (point 10)
+    assert not violations, describe(violations)
 
 
 # --- point 4: the chat while paused --------------------------------------------------------------
