@@ -117,7 +117,8 @@ class AttemptConsumer(RefusingConsumer):
     async def attempt_state(self, event: dict) -> None:
         """A proctor paused, resumed or extended the attempt: the page gets the new clock."""
         attempt = await database_sync_to_async(Attempt.objects.get)(pk=self.attempt_id)
-        await self._send_state(attempt)
+        # An extension's minutes and reason go with the new clock, for the page to tell the candidate.
+        await self._send_state(attempt, extension=event.get("extension"))
 
     async def attempt_ended(self, event: dict) -> None:
         await self.send_json({"t": "ended", "reason": event["reason"]})
@@ -129,9 +130,11 @@ class AttemptConsumer(RefusingConsumer):
         await self.send_json({"t": "scored"})
 
     # --- helpers ----------------------------------------------------------------------------------
-    async def _send_state(self, attempt: Attempt) -> None:
-        await self.send_json({"t": "state", **clock_payload(attempt, timezone.now()),
-                              "thisDevice": attempt.device_id == self.device_id})
+    async def _send_state(self, attempt: Attempt, extension: dict | None = None) -> None:
+        message = {"t": "state", **clock_payload(attempt, timezone.now()), "thisDevice": attempt.device_id == self.device_id}
+        if extension:
+            message["extension"] = extension
+        await self.send_json(message)
 
     @database_sync_to_async
     def _open(self, attempt_id: int) -> Attempt | None:

@@ -100,7 +100,8 @@ def attempt_extend(*, attempt_id: int, by: AbstractBaseUser, minutes: int, reaso
         attempt.save(update_fields=["deadline"])
         _record(attempt, kind=AttemptEvent.Kind.EXTENDED, now=now, by=by, reason=reason, minutes=minutes,
                 old_deadline=old_deadline.isoformat(), new_deadline=attempt.deadline.isoformat())
-        push_to_attempt_after_commit(attempt.pk, {"type": "attempt.state"})
+        # The candidate is told of the extension, its reason and the new end (issue 10, point 3).
+        push_to_attempt_after_commit(attempt.pk, {"type": "attempt.state", "extension": {"minutes": minutes, "reason": reason}})
         return attempt
 
 

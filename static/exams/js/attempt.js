@@ -5,7 +5,8 @@ import { ServerLink } from './attempt/link.js';
 import { renderItem, renderOverview } from './attempt/view.js';
 
 const data = JSON.parse(document.getElementById('attempt-data').textContent);
-const S = data.strings;
+// Texts of the payload, plus those the template carries as data attributes (#page-strings).
+const S = { ...data.strings, ...document.getElementById('page-strings').dataset };
 const total = data.items.length;
 const store = new AnswerStore(data.attempt, data.responses, data.lastSeq);
 const clock = new ServerClock(data.serverNow);
@@ -24,6 +25,7 @@ let deadlineAsked = false;
 let lastHttpTry = 0;
 let signedOut = false;
 let otherTab = false;
+let noticeTimer = null;
 const MAX_CHANGES_PER_MESSAGE = 200;  // the server's limit per save message
 
 const link = new ServerLink({
@@ -47,16 +49,29 @@ function canAnswer() {
 function draw() {
   current = Math.min(Math.max(current, 1), total);
   sessionStorage.setItem(`exam-current:${data.attempt}`, String(current));
+  const shown = current;
   renderItem({ item: data.items[current - 1], total, answer: store.get(current), strings: S, disabled: !canAnswer(),
-    onChange: (value) => answer(current, value, store.get(current).flagged) });
-  renderOverview({ total, current, store, onPick: (pos) => { current = pos; draw(); } });
+    onChange: (value) => answer(shown, value, store.get(shown).flagged) });
+  overview();
   showStatus();
+}
+
+function overview() {
+  return renderOverview({ total, current, store, strings: S, onPick: (pos) => goTo(pos) });
+}
+
+// Moving to an item puts the keyboard focus on it (its heading), so that a keyboard or screen
+// reader user continues from the item and not from the button that was pressed.
+function goTo(pos) {
+  current = Math.min(Math.max(pos, 1), total);
+  draw();
+  $('item-title').focus({ preventScroll: false });
 }
 
 function answer(pos, value, flagged) {
   if (!canAnswer()) return;
   store.change(pos, value, flagged);
-  renderOverview({ total, current, store, onPick: (p) => { current = p; draw(); } });
+  overview();
   showStatus();
   flush(typeof value === 'string' ? 600 : 50);  // typing is sent in bursts, clicks at once
 }
@@ -81,16 +96,19 @@ function sendPending() {
 
 function handle(message) {
   switch (message.t) {
-    case 'state':
+    case 'state': {
       clock.sample(performance.now(), message.serverNow);  // rough until the first pong
+      const before = { deadline, pausedAt: state.pausedAt };
       deadline = message.deadline; graceMs = message.graceMs;
       $('end-time').textContent = message.deadlineLabel;
       state = { status: message.status, locked: message.locked, lockReason: message.lockReason, thisDevice: message.thisDevice,
         pausedAt: message.pausedAt, pauseReason: message.pauseReason, endReason: message.endReason };
       if (state.status !== 'in_progress') return finished();
       if (!state.pausedAt && store.pending().length) flush(0);  // resumed: send what waited
+      tellClockChange(before, message);
       draw();
       break;
+    }
     case 'refused':  // the socket is closed right after with the same code
       if (message.code === 4401) { signedOut = true; link.stop(); showStatus(); }
       if (message.code === 4404) { link.stop(); location.reload(); }
@@ -100,7 +118,7 @@ function handle(message) {
       break;
     case 'ack':
       for (const result of message.results) { inflight.delete(result.seq); store.acknowledge(result); }
-      renderOverview({ total, current, store, onPick: (p) => { current = p; draw(); } });
+      overview();
       showStatus();
       // A passing refusal (server error, locked, paused) is tried again later, not at once.
       if (store.pending().some((c) => !inflight.has(c.seq))) flush(message.results.some((r) => !r.ok) ? 2000 : 0);
@@ -123,6 +141,41 @@ function handle(message) {
   }
 }
 
+// The end moved: say so, with the reason, and the new end, on screen and to screen readers
+// (R-TAKE-7). An extension's push carries the proctor's reason; a resume moves the end by the
+// pause; an end moved while this page was not connected is told without a reason.
+function tellClockChange(before, message) {
+  if (state.status !== 'in_progress') return;
+  const end = message.deadlineLabel;
+  let text = null;
+  if (message.extension) {
+    text = S.extended.replace('%(minutes)s', message.extension.minutes)
+      .replace('%(reason)s', message.extension.reason).replace('%(end)s', end);
+  } else if (before.pausedAt && !state.pausedAt) {
+    text = S.resumed.replace('%(end)s', end);
+  } else if (message.deadline > before.deadline && !state.pausedAt) {
+    text = S.endMoved.replace('%(end)s', end);
+  }
+  if (text) showNotice(text);
+}
+
+function showNotice(text) {
+  $('notice-text').textContent = text;
+  $('notice').hidden = false;
+  $('clock').classList.add('changed');
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => $('clock').classList.remove('changed'), 10000);
+  announce(text);
+}
+
+// A polite live region that is always in the page: text put into a region that appears at the
+// same moment is not read by every screen reader.
+function announce(text) {
+  const region = $('announcer');
+  region.textContent = '';
+  setTimeout(() => { region.textContent = text; }, 100);
+}
+
 function ping() { link.send({ t: 'ping', c: performance.now() }); }
 
 function showStatus() {
@@ -142,9 +195,10 @@ function showStatus() {
   } else if (!state.thisDevice && state.status === 'in_progress' && !state.locked) {
     showOverlay(S.movedTitle, state.lockReason || S.moved);
   } else if (state.locked) {
-    showOverlay(S.lockedTitle, state.lockReason);
+    showOverlay(S.lockedTitle, state.lockReason, null, undefined, 'locked');
   } else if (state.pausedAt && state.status === 'in_progress') {
-    showOverlay(S.pausedTitle, S.paused.replace('%(reason)s', state.pauseReason));
+    const chat = document.getElementById('chat') ? ` ${S.pausedChat}` : '';
+    showOverlay(S.pausedTitle, S.paused.replace('%(reason)s', state.pauseReason) + chat, null, undefined, 'paused');
   } else {
     hideOverlay();
   }
@@ -159,15 +213,18 @@ function showStatus() {
   }
 }
 
-function showOverlay(title, text, linkHref, linkText = S.seeResult) {
+// `keep` names an overlay that leaves the proctoring panel (the chat) usable above it: while
+// paused or locked the candidate must still be able to write to the proctor.
+function showOverlay(title, text, linkHref, linkText = S.seeResult, keep = '') {
   $('overlay').hidden = false;
+  if (keep) document.body.dataset.overlay = keep; else delete document.body.dataset.overlay;
   $('overlay-title').textContent = title;
   $('overlay-text').textContent = text || '';
   const a = $('overlay-link');
   a.hidden = !linkHref;
   if (linkHref) { a.href = linkHref; a.textContent = linkText; }
 }
-function hideOverlay() { $('overlay').hidden = true; }
+function hideOverlay() { $('overlay').hidden = true; delete document.body.dataset.overlay; }
 
 function finished() {
   link.stop();
@@ -203,15 +260,23 @@ function tick() {
 }
 
 // --- controls ------------------------------------------------------------------------------------
-$('prev').addEventListener('click', () => { current -= 1; draw(); });
-$('next').addEventListener('click', () => { current += 1; draw(); });
+$('prev').addEventListener('click', () => goTo(current - 1));
+$('next').addEventListener('click', () => goTo(current + 1));
+// The skip link: straight to the answer (the chosen option, or the first; the text field).
+$('skip-link').addEventListener('click', (event) => {
+  event.preventDefault();
+  const area = $('answer');
+  const target = area.querySelector('input:checked') || area.querySelector('input, textarea') || area;
+  target.focus();
+});
+$('notice-close').addEventListener('click', () => { $('notice').hidden = true; $('item-title').focus(); });
 $('flag').addEventListener('click', () => {
   const a = store.get(current);
   answer(current, a.value, !a.flagged);
   draw();
 });
 $('finish').addEventListener('click', () => {
-  const counts = renderOverview({ total, current, store, onPick: (p) => { current = p; draw(); } });
+  const counts = overview();
   $('finish-summary').textContent = S.finishSummary
     .replace('%(answered)s', counts.answered).replace('%(total)s', total)
     .replace('%(unanswered)s', counts.unanswered).replace('%(flagged)s', counts.flagged);
@@ -231,10 +296,15 @@ $('finish-confirm').addEventListener('click', async () => {
   link.stop();
   $('finish-form').submit();
 });
+// ← and → move between items only where the keys mean nothing else: never in a field, an option
+// group (radios move between their options with the arrows, as the platform does), a button or
+// a link, and never with a modifier (Alt+← is the browser's Back).
+const OWN_KEYS = 'input, textarea, select, button, a[href], [contenteditable], [role=radiogroup], [role=group], dialog, .chat';
 document.addEventListener('keydown', (event) => {
-  if (event.target.matches('input[type=text], textarea') || $('finish-dialog').open) return;
-  if (event.key === 'ArrowRight' && current < total) { current += 1; draw(); }
-  if (event.key === 'ArrowLeft' && current > 1) { current -= 1; draw(); }
+  if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey || $('finish-dialog').open) return;
+  if (event.target instanceof Element && event.target.closest(OWN_KEYS)) return;
+  if (event.key === 'ArrowRight' && current < total) { event.preventDefault(); goTo(current + 1); }
+  if (event.key === 'ArrowLeft' && current > 1) { event.preventDefault(); goTo(current - 1); }
 });
 window.addEventListener('online', () => flush(0));
 

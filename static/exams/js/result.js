@@ -1,4 +1,5 @@
-// Poll the score box until the scoring task has stored the machine-scored part.
+// Poll the score box until the scoring task has stored the machine-scored part. A published
+// or disqualified result has no score box: nothing to wait for.
 const box = document.getElementById('score');
 let tries = 0;
 async function poll() {
@@ -9,4 +10,4 @@ async function poll() {
   } catch { /* offline for a moment: try again */ }
   setTimeout(poll, 1000);
 }
-setTimeout(poll, 500);
+if (box) setTimeout(poll, 500);

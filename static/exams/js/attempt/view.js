@@ -1,4 +1,10 @@
 // Drawing the item and the overview. Item texts are inserted as text, never as HTML.
+//
+// The answer's fields are built once per item shown and then only updated: a redraw (a new clock
+// from the proctor, a reconnect, a lock) must never replace the field the candidate is typing in,
+// or the focus falls to <body> and every key typed after it is lost (issue 10). For the same
+// reason a text field that cannot take answers just now is read-only, not disabled: a disabled
+// field loses the focus, a read-only one keeps it and its caret.
 
 const LETTERS = 'ABCDEFGHIJ';
 
@@ -14,13 +20,31 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// The answer field that had the focus when the options were disabled (a pause, a lock): it gets
+// the focus back when they are enabled again, if the focus has not gone anywhere else meanwhile.
+let parked = null;
+
+function shownPos(area) { return area.dataset.pos ? Number(area.dataset.pos) : null; }
+
 export function renderItem({ item, total, answer, strings, disabled, onChange }) {
-  document.getElementById('item-title').textContent = strings.itemOf.replace('%(n)s', item.pos).replace('%(total)s', total);
+  const area = document.getElementById('answer');
+  const value = answer.value;
   const flag = document.getElementById('flag');
   flag.setAttribute('aria-pressed', answer.flagged ? 'true' : 'false');
   flag.classList.toggle('on', !!answer.flagged);
   flag.disabled = disabled;
 
+  if (shownPos(area) !== item.pos) {
+    parked = null;
+    buildItem({ item, total, strings, area, onChange });
+  }
+  updateAnswer({ item, area, value, disabled });
+  document.getElementById('prev').disabled = item.pos <= 1;
+  document.getElementById('next').disabled = item.pos >= total;
+}
+
+function buildItem({ item, total, strings, area, onChange }) {
+  document.getElementById('item-title').textContent = strings.itemOf.replace('%(n)s', item.pos).replace('%(total)s', total);
   const stem = document.getElementById('stem');
   const reason = document.getElementById('reason');
   if (item.kind === 'cause_effect') {
@@ -34,43 +58,88 @@ export function renderItem({ item, total, answer, strings, disabled, onChange })
   const image = document.getElementById('image');
   if (item.image) { image.src = item.image; image.hidden = false; } else { image.removeAttribute('src'); image.hidden = true; }
 
-  const area = document.getElementById('answer');
   area.replaceChildren();
-  const value = answer.value;
+  area.dataset.pos = String(item.pos);
+  area.dataset.kind = item.kind;
   if (item.options) {
     const multiple = item.kind === 'multiple';
-    if (multiple) area.append(el('p', { class: 'hint', text: strings.chooseAll }));
-    const chosen = new Set(Array.isArray(value) ? value : []);
-    const list = el('div', { class: 'options', role: multiple ? 'group' : 'radiogroup' });
+    const hintId = `hint-${item.pos}`;
+    if (multiple) area.append(el('p', { class: 'hint', id: hintId, text: strings.chooseAll }));
+    // Native radios and checkboxes: the arrow keys do what the platform does (move between the
+    // radios of a group; nothing on a checkbox), and the page's item shortcuts leave them alone.
+    const list = el('div', {
+      class: 'options', role: multiple ? 'group' : 'radiogroup',
+      'aria-labelledby': item.kind === 'cause_effect' ? 'item-title stem reason' : 'item-title stem',
+      'aria-describedby': multiple ? hintId : null,
+    });
     item.options.forEach((text, index) => {
       const input = el('input', {
         type: multiple ? 'checkbox' : 'radio', name: `item-${item.pos}`, value: String(index),
-        checked: chosen.has(index), disabled,
         onchange: () => {
           const picked = [...list.querySelectorAll('input:checked')].map((i) => Number(i.value));
           onChange(picked);
+          showClear(area, picked.length > 0);
         },
       });
       list.append(el('label', { class: 'option' }, input, el('span', { class: 'letter', text: LETTERS[index] }), el('span', { text })));
     });
     area.append(list);
-    if (!multiple && chosen.size) {
-      area.append(el('button', { type: 'button', class: 'link', text: strings.clear, disabled, onclick: () => onChange([]) }));
+    if (!multiple) {
+      area.append(el('button', {
+        type: 'button', class: 'link clear', text: strings.clear,
+        onclick: () => {
+          list.querySelectorAll('input').forEach((input) => { input.checked = false; });
+          onChange([]);
+          showClear(area, false);
+          list.querySelector('input')?.focus();  // the button hides itself: keep the keyboard in the item
+        },
+      }));
     }
-  } else if (item.kind === 'fill_in') {
-    area.append(el('label', { class: 'textanswer' }, el('span', { text: strings.yourAnswer }),
-      el('input', { type: 'text', maxlength: '500', value: value || '', disabled, autocomplete: 'off',
-        oninput: (e) => onChange(e.target.value) })));
   } else {
-    const textarea = el('textarea', { rows: '14', maxlength: '20000', disabled, oninput: (e) => onChange(e.target.value) });
-    textarea.value = value || '';
-    area.append(el('label', { class: 'textanswer' }, el('span', { text: strings.yourAnswer }), textarea));
+    const field = item.kind === 'fill_in'
+      ? el('input', { type: 'text', maxlength: '500', autocomplete: 'off' })
+      : el('textarea', { rows: '14', maxlength: '20000' });
+    field.addEventListener('input', () => onChange(field.value));
+    area.append(el('label', { class: 'textanswer' }, el('span', { text: strings.yourAnswer }), field));
   }
-  document.getElementById('prev').disabled = item.pos <= 1;
-  document.getElementById('next').disabled = item.pos >= total;
 }
 
-export function renderOverview({ total, current, store, onPick }) {
+function showClear(area, visible) {
+  const clear = area.querySelector('button.clear');
+  if (clear) clear.hidden = !visible;
+}
+
+function updateAnswer({ item, area, value, disabled }) {
+  const focused = area.contains(document.activeElement) ? document.activeElement : null;
+  if (item.options) {
+    const chosen = new Set(Array.isArray(value) ? value : []);
+    const inputs = [...area.querySelectorAll('.options input')];
+    if (disabled && focused) parked = focused;
+    for (const input of inputs) {
+      input.checked = chosen.has(Number(input.value));
+      input.disabled = disabled;
+    }
+    const clear = area.querySelector('button.clear');
+    if (clear) { clear.disabled = disabled; clear.hidden = chosen.size === 0; }
+    if (!disabled && parked) {
+      const active = document.activeElement;
+      if (parked.isConnected && (!active || active === document.body)) parked.focus({ preventScroll: true });
+      parked = null;
+    }
+  } else {
+    const field = area.querySelector('input, textarea');
+    field.readOnly = disabled;
+    field.setAttribute('aria-disabled', disabled ? 'true' : 'false');
+    const text = value || '';
+    // The candidate's field is never rewritten under their fingers: what it shows is what they
+    // typed, and every keystroke has gone to the store already. It is filled from the store only
+    // when it is not being edited (another tab's unsent answers adopted, say).
+    if (field.value !== text && field !== focused) field.value = text;
+  }
+}
+
+// The overview: one button per item, saying in its name what its colour and marks say.
+export function renderOverview({ total, current, store, strings, onPick }) {
   const grid = document.getElementById('grid');
   if (grid.children.length !== total) {
     grid.replaceChildren(...Array.from({ length: total }, (_, i) => el('button', {
@@ -87,6 +156,13 @@ export function renderOverview({ total, current, store, onPick }) {
     cell.classList.toggle('flagged', isFlagged);
     cell.classList.toggle('current', pos === current);
     cell.classList.toggle('unsent', !!store.outbox[pos]);
+    if (pos === current) cell.setAttribute('aria-current', 'step'); else cell.removeAttribute('aria-current');
+    if (strings) {
+      const states = [isAnswered ? strings.cellAnswered : strings.cellUnanswered];
+      if (isFlagged) states.push(strings.cellFlagged);
+      const label = `${pos}, ${states.join(', ')}`;
+      if (cell.getAttribute('aria-label') !== label) cell.setAttribute('aria-label', label);
+    }
   }
   document.getElementById('n-answered').textContent = answered;
   document.getElementById('n-unanswered').textContent = total - answered;

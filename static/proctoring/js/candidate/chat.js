@@ -15,7 +15,13 @@ export class Chat {
     this.send = send;
   }
 
-  show(messages) { messages.forEach((message) => this.add(message)); }
+  // The thread so far; from then on, new lines are read out by screen readers as they arrive
+  // (not the whole history again at every page load).
+  show(messages) {
+    messages.forEach((message) => this.add(message));
+    this.list.setAttribute('aria-live', 'polite');
+    this.list.setAttribute('aria-relevant', 'additions');
+  }
 
   add(message) {
     if (this.seen.has(message.id)) return;
