@@ -229,7 +229,7 @@ def system_check(request: HttpRequest) -> HttpResponse:
     enrolment_id = request.GET.get("enrolment")
     payload = {"enrolment": int(enrolment_id) if enrolment_id and enrolment_id.isdigit() else None,
                "urls": {"result": reverse("proctoring:system_check_result"), "upload": reverse("proctoring:upload_probe")},
-               "requiredUploadMbps": services.REQUIRED_UPLOAD_MBPS, "strings": candidate_strings()}
+               "passingUploadMbps": services.PASSING_UPLOAD_MBPS, "strings": candidate_strings()}
     return render(request, "proctoring/system_check.html", {"payload": payload})
 
 
@@ -283,7 +283,7 @@ def waiting_room(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         "startCodeRequired": enrolment.sitting.start_code_required,
         "urls": {"start": reverse("exams:attempt_start", args=[enrolment.pk]),
                  "result": reverse("proctoring:system_check_result"), "upload": reverse("proctoring:upload_probe")},
-        "requiredUploadMbps": services.REQUIRED_UPLOAD_MBPS, "strings": candidate_strings(),
+        "passingUploadMbps": services.PASSING_UPLOAD_MBPS, "strings": candidate_strings(),
     }
     return render(request, "proctoring/waiting_room.html", {"enrolment": enrolment, "payload": payload,
                                                             "absent": checkin.status == CheckIn.Status.ABSENT})

@@ -15,6 +15,11 @@ from ._common import push_tile_after_commit
 # Rule 002:1.2.4: the line's upload rate, as the page measures it (check.js says how: the request's
 # fixed cost taken off, the TCP/IP headers counted), so that a 4 Mbps line passes.
 REQUIRED_UPLOAD_MBPS = 4.0
+# A two-second measurement in a browser is good to a few per cent (timers, a busy computer): on
+# Chromium's emulated 4 Mbps line it read 3.91–4.16. A figure within this share below the rule
+# passes; a 3.5 Mbps line (3.6 measured) does not.
+UPLOAD_TOLERANCE = 0.05
+PASSING_UPLOAD_MBPS = round(REQUIRED_UPLOAD_MBPS * (1 - UPLOAD_TOLERANCE), 2)
 
 
 def system_check_problems(*, is_chrome: bool, is_phone: bool, camera: bool, microphone: bool, screen: bool,
@@ -32,7 +37,7 @@ def system_check_problems(*, is_chrome: bool, is_phone: bool, camera: bool, micr
         problems.append("microphone")
     if not screen:
         problems.append("screen")
-    if upload_mbps is None or upload_mbps < REQUIRED_UPLOAD_MBPS:
+    if upload_mbps is None or upload_mbps < PASSING_UPLOAD_MBPS:
         problems.append("upload")
     passed = not problems
     if not is_chrome:

@@ -84,10 +84,10 @@ export class SystemCheck {
     this.result.uploadGoodputMbps = measured ? measured.goodputMbps : null;
     this.result.uploadLatencyMs = measured ? measured.latencyMs : null;
     this.upload = this.result.uploadMbps;
-    // The server decides (REQUIRED_UPLOAD_MBPS); the row shows the figure the decision is made on.
-    const ok = measured !== null && measured.mbps >= this.data.requiredUploadMbps;
-    const label = measured === null ? this.S.notOk : this.S.mbps.replace('%(n)s', (Math.floor(measured.mbps * 10) / 10).toFixed(1));
-    // Rounded down, so that a figure shown as 4.0 always passed.
+    // The server decides (PASSING_UPLOAD_MBPS: 4 Mbps less the measurement's tolerance); the row
+    // shows the figure the decision is made on.
+    const ok = measured !== null && measured.mbps >= this.data.passingUploadMbps;
+    const label = measured === null ? this.S.notOk : this.S.mbps.replace('%(n)s', measured.mbps.toFixed(1));
     showRow(this.root, 'upload', ok ? 'ok' : 'bad', ok ? label : `${label} — ${this.S.problems.upload}`);
   }
 
