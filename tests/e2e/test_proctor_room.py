@@ -111,7 +111,7 @@ def _throttle_upload(page: Page, mbps: float, cdp=None):
 
 # --- point 5 ---------------------------------------------------------------------------------------
 def test_upload_check_passes_a_4_mbps_line_fails_2_mbps_and_runs_again(live_server_proc, media_browser, contexts,
-                                                                       room_with_alice):
+                                                                       room_with_alice, screenshot):
     """Issue 10, point 5: a 4 Mbps line passes the upload check (rule 002:1.2.4), a 2 Mbps line fails,
     the candidate and the proctor see the figure, and the waiting room's "Run the check again" works."""
     base = live_server_proc.url
@@ -140,6 +140,7 @@ def test_upload_check_passes_a_4_mbps_line_fails_2_mbps_and_runs_again(live_serv
     assert 1.6 <= second.upload_mbps < 2.4 and "upload" in second.problems and not second.passed
     expect(upload).to_contain_text("below 4 Mbps")
     expect(page.get_by_role("button", name="Run the check again")).to_be_enabled()
+    screenshot(page, "proctoring-waiting-room-slow-upload", full_page=True)
 
     # The proctor sees the figure of the newest run on the candidate's tile.
     proctor_page = _context(contexts, media_browser).new_page()
@@ -162,7 +163,7 @@ document.addEventListener('DOMContentLoaded', () => {
 
 
 def test_first_entry_to_the_exam_page_asks_to_share_and_does_not_say_sharing_stopped(live_server_proc, media_browser,
-                                                                                     contexts, room_with_alice):
+                                                                                     contexts, room_with_alice, screenshot):
     """Issue 10, point 7: on first entry the exam page asks for the screen; "You stopped sharing your
     screen" (nor "camera off", nor "connection lost") shows only after it happened."""
     base = live_server_proc.url
@@ -177,6 +178,7 @@ def test_first_entry_to_the_exam_page_asks_to_share_and_does_not_say_sharing_sto
     expect(fix).to_have_text("Share your whole screen with your proctor: press “Share your whole screen”.")
     page.wait_for_timeout(2000)  # camera opened, socket connected: the first seconds are over
     seen = page.evaluate("window.__fixTexts")
+    screenshot(page, "proctoring-exam-page-first-entry")
     assert seen and not any(re.search("stopped sharing|camera is off|microphone is off|connection .* lost", text)
                             for text in seen), seen
 
@@ -261,7 +263,7 @@ def test_republish_is_no_camera_loss_and_a_real_loss_shows_its_length(live_stack
 
 # --- point 10 (the live room) ------------------------------------------------------------------------
 def test_proctor_opens_a_candidate_and_records_an_incident_by_keyboard_and_axe_finds_nothing(
-        live_server_proc, media_browser, contexts, room_with_alice):
+        live_server_proc, media_browser, contexts, room_with_alice, screenshot):
     """Issue 10, point 10: the live room by keyboard alone (Tab to a candidate, Enter opens them, the
     labelled incident kind, Record incident), and axe finds no violation in the grid or focus view."""
     base = live_server_proc.url
@@ -276,6 +278,7 @@ def test_proctor_opens_a_candidate_and_records_an_incident_by_keyboard_and_axe_f
     page.wait_for_timeout(500)
 
     violations = axe_violations(page)
+    screenshot(page, "proctoring-room-grid-keyboard")
     assert violations == [], "grid view:\n" + describe(violations)
 
     # Tab until Alice's tile has the focus; Enter opens her.
@@ -319,4 +322,5 @@ def test_proctor_opens_a_candidate_and_records_an_incident_by_keyboard_and_axe_f
     expect(page.get_by_test_id("incidents").locator("li[data-kind='looking_away']")).to_be_visible()
 
     violations = axe_violations(page)
+    screenshot(page, "proctoring-room-focus-keyboard")
     assert violations == [], "focus view:\n" + describe(violations)

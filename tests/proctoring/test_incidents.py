@@ -411,3 +411,16 @@ def test_duration_words():
     from proctoring.models import duration_words
 
     assert [duration_words(timedelta(seconds=s)) for s in (0, 4.6, 65, 3600 * 2 + 600)] == ["0 s", "5 s", "1 min 05 s", "2 h 10 min"]
+
+
+def test_the_complaint_case_file_says_how_long_a_system_incident_lasted(attempt, alice_enrolment):
+    """Issue 10, point 9: the committee's timeline gives a system incident's length, as the proctor's list does."""
+    from complaints.case_file import exam_timeline
+
+    services.signals_report(enrolment_id=alice_enrolment.pk, state=ALL_FINE)
+    lost = attempt.started_at + timedelta(minutes=1)
+    services.signals_report(enrolment_id=alice_enrolment.pk, state={"microphone": False}, now=lost)
+    services.signals_recheck(enrolment_id=alice_enrolment.pk, now=lost + grace())
+    services.signals_report(enrolment_id=alice_enrolment.pk, state={"microphone": True}, now=lost + timedelta(seconds=42))
+    [entry] = [e for e in exam_timeline(alice_enrolment, attempt) if e.source == "incident"]
+    assert "Microphone lost" in entry.label and "lasted 42 s" in entry.detail
