@@ -176,7 +176,8 @@ function drawTile(tile) {
   if (tile.check) {
     check.dataset.passed = tile.check.passed ? 'yes' : 'no';
     check.textContent = `${S.systemCheck} ${tile.check.passed ? '✓' : '✗'}`;
-    check.title = tile.check.problems.map((code) => S.problems[code] || code).join(' ');
+    const upload = tile.check.uploadMbps === null ? '' : `${tile.check.uploadMbps} Mbps `;
+    check.title = upload + tile.check.problems.map((code) => S.problems[code] || code).join(' ');
   }
   const unread = element.querySelector('.unread');
   unread.hidden = !tile.unread;
