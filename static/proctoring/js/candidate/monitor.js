@@ -8,6 +8,7 @@ import { publish } from '../media/publisher.js';
 
 const HEARTBEAT_MS = 10000;
 const REPUBLISH_MS = 3000;
+const FIRST_CONNECT_MS = 8000;  // from the page's load
 
 export async function openCamera() {
   return navigator.mediaDevices.getUserMedia({
@@ -179,7 +180,8 @@ export class Monitor {
 // monitor (cameraAsked, screenEnded, everConnected): nothing is "lost" that this page never had.
 export function problemsOf(signals, connected, history = { cameraAsked: true, screenEnded: true, everConnected: true }) {
   const problems = [];
-  if (!connected && history.everConnected) problems.push('offline');
+  // Before the first connection the page is connecting, not disconnected, unless that takes long.
+  if (!connected && (history.everConnected || performance.now() > FIRST_CONNECT_MS)) problems.push('offline');
   if (history.cameraAsked && !signals.camera) problems.push('camera');
   if (history.cameraAsked && !signals.microphone) problems.push('microphone');
   if (!signals.screen) problems.push(history.screenEnded ? 'screen' : 'screenNeeded');
