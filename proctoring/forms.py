@@ -16,8 +16,12 @@ class SystemCheckForm(forms.Form):
     screen = forms.BooleanField(required=False)
     # The line's rate the page computed, the data rate it came from, and the fixed cost of a
     # request it took off (see check.js: what "4 Mbps" means). None: the upload did not work.
-    uploadMbps = forms.FloatField(required=False, min_value=0, max_value=1_000_000,  # noqa: N815
-                                  error_messages={"invalid": _("The upload speed must be a number.")})
+    uploadMbps = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1_000_000,  # noqa: N815
+        error_messages={"invalid": _("The upload speed must be a number.")},
+    )
     uploadGoodputMbps = forms.FloatField(required=False, min_value=0, max_value=1_000_000)  # noqa: N815
     uploadLatencyMs = forms.IntegerField(required=False, min_value=0, max_value=3_600_000)  # noqa: N815
     enrolment = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)

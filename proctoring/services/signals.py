@@ -50,7 +50,9 @@ class Witnesses(NamedTuple):
 
 
 WITNESSES = {
-    IncidentKind.SCREEN_SHARE: Witnesses(lambda s: bool(s.get("screen") and s.get("wholeScreen")), "screen", False),
+    IncidentKind.SCREEN_SHARE: Witnesses(
+        lambda s: bool(s.get("screen") and s.get("wholeScreen")), "screen", False
+    ),
     IncidentKind.CAMERA: Witnesses(lambda s: bool(s.get("camera")), "camera", True),
     IncidentKind.MICROPHONE: Witnesses(lambda s: bool(s.get("microphone")), "audio", True),
     IncidentKind.PAGE_HIDDEN: Witnesses(lambda s: bool(s.get("visible")), None, False),
@@ -76,7 +78,11 @@ def clean_signals(raw: Any) -> dict[str, bool]:
 
 def clean_media_state(connection: Any, tracks: Any) -> dict[str, str]:
     """Return the media server's report as {track: state}; a failed connection means nothing arrives."""
-    clean = {k: v for k, v in (tracks or {}).items() if k in ("camera", "screen", "audio") and v in SERVER_TRACK_STATES}
+    clean = {
+        k: v
+        for k, v in (tracks or {}).items()
+        if k in ("camera", "screen", "audio") and v in SERVER_TRACK_STATES
+    }
     if connection in ("failed", "closed"):
         clean = dict.fromkeys(("camera", "screen", "audio"), "missing")
     return clean
@@ -99,15 +105,25 @@ def _update(enrolment_id: int, change, now: datetime) -> list[Incident]:
         # and not in its first seconds: the exam page must ask for the screen again (browsers
         # end a share when the page changes), and a room of such gaps would bury real ones.
         started_at = (
-            Attempt.objects.filter(enrolment_id=enrolment_id, is_practice=False, status=AttemptStatus.IN_PROGRESS)
-            .values_list("started_at", flat=True).first()
+            Attempt.objects.filter(
+                enrolment_id=enrolment_id, is_practice=False, status=AttemptStatus.IN_PROGRESS
+            )
+            .values_list("started_at", flat=True)
+            .first()
         )
-        counts_from = started_at + timedelta(seconds=settings.PROCTORING_SIGNAL_GRACE_SECONDS) if started_at else None
+        counts_from = (
+            started_at + timedelta(seconds=settings.PROCTORING_SIGNAL_GRACE_SECONDS)
+            if started_at
+            else None
+        )
         running = counts_from is not None and now >= counts_from
         bad_since: dict[str, str] = {}
         opened = []
         for kind, witnesses in WITNESSES.items():
-            page_fine, server_fine = witnesses.page(signals), _server_fine(signals, witnesses.server_track)
+            page_fine, server_fine = (
+                witnesses.page(signals),
+                _server_fine(signals, witnesses.server_track),
+            )
             if page_fine and server_fine:
                 system_incident_close(enrolment=enrolment, kind=kind, now=now)
                 continue
@@ -119,7 +135,11 @@ def _update(enrolment_id: int, change, now: datetime) -> list[Incident]:
                 if now - since < media_grace():
                     continue  # perhaps a republish: decided when the grace is over (signals_recheck)
                 at = since
-            if running and (incident := system_incident_open(enrolment=enrolment, kind=kind, now=max(at, counts_from))):
+            if running and (
+                incident := system_incident_open(
+                    enrolment=enrolment, kind=kind, now=max(at, counts_from)
+                )
+            ):
                 opened.append(incident)
         signals.pop(BAD_SINCE_KEY, None)
         if bad_since:
@@ -130,15 +150,22 @@ def _update(enrolment_id: int, change, now: datetime) -> list[Incident]:
         return opened
 
 
-def signals_report(*, enrolment_id: int, state: dict[str, bool], now: datetime | None = None) -> list[Incident]:
+def signals_report(
+    *, enrolment_id: int, state: dict[str, bool], now: datetime | None = None
+) -> list[Incident]:
     """Store what the candidate's page reports; during the attempt, open or end incidents. Return those opened."""
     return _update(enrolment_id, lambda signals: {**signals, **state}, now or timezone.now())
 
 
-def media_state_report(*, enrolment_id: int, tracks: dict[str, str], now: datetime | None = None) -> list[Incident]:
+def media_state_report(
+    *, enrolment_id: int, tracks: dict[str, str], now: datetime | None = None
+) -> list[Incident]:
     """Store what the media server says arrives of the candidate's tracks; open or end incidents likewise."""
-    return _update(enrolment_id, lambda signals: {**signals, SERVER_KEY: {**signals.get(SERVER_KEY, {}), **tracks}},
-                   now or timezone.now())
+    return _update(
+        enrolment_id,
+        lambda signals: {**signals, SERVER_KEY: {**signals.get(SERVER_KEY, {}), **tracks}},
+        now or timezone.now(),
+    )
 
 
 def signals_recheck(*, enrolment_id: int, now: datetime | None = None) -> list[Incident]:
@@ -149,7 +176,14 @@ def signals_recheck(*, enrolment_id: int, now: datetime | None = None) -> list[I
 def signals_waiting(*, enrolment_id: int, now: datetime | None = None) -> float | None:
     """Return in how many seconds a bad signal's grace ends (signals_recheck must run then), or None."""
     now = now or timezone.now()
-    signals = CheckIn.objects.filter(enrolment_id=enrolment_id).values_list("signals", flat=True).first() or {}
-    ends = [since + media_grace() for kind in signals.get(BAD_SINCE_KEY, {}) if (since := _bad_since(signals, kind))]
+    signals = (
+        CheckIn.objects.filter(enrolment_id=enrolment_id).values_list("signals", flat=True).first()
+        or {}
+    )
+    ends = [
+        since + media_grace()
+        for kind in signals.get(BAD_SINCE_KEY, {})
+        if (since := _bad_since(signals, kind))
+    ]
     pending = [(end - now).total_seconds() for end in ends if end > now]
     return min(pending) if pending else None

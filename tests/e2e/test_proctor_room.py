@@ -29,7 +29,11 @@ from tests.servers import wait_until
 
 pytestmark = pytest.mark.e2e
 
-MEDIA_ARGS = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+MEDIA_ARGS = [
+    *CHROMIUM_ARGS,
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
 WAIT = 20_000
 # The servers under test read it from the environment (tests/servers.py passes ours on).
 MEDIA_GRACE_SECONDS = 8
@@ -38,7 +42,9 @@ MEDIA_GRACE_SECONDS = 8
 @pytest.fixture(scope="module")
 def media_browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=MEDIA_ARGS, headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=MEDIA_ARGS, headless=True
+        )
         yield chromium
         chromium.close()
 
@@ -58,8 +64,14 @@ def contexts(media_browser) -> Iterator[list[BrowserContext]]:
         context.close()
 
 
-def _context(contexts: list[BrowserContext], browser: Browser, *, base: str | None = None, device: str | None = None,
-             viewport: dict | None = None) -> BrowserContext:
+def _context(
+    contexts: list[BrowserContext],
+    browser: Browser,
+    *,
+    base: str | None = None,
+    device: str | None = None,
+    viewport: dict | None = None,
+) -> BrowserContext:
     context = browser.new_context(viewport=viewport or VIEWPORT, locale="en-GB")
     context.set_default_timeout(WAIT)
     if device:
@@ -91,8 +103,12 @@ def _started_attempt(room, proctor, alice, enrolment, device: str) -> Attempt:
     services.checkin_arrive(enrolment_id=enrolment.pk, candidate=alice)
     services.checkin_admit(enrolment_id=enrolment.pk, by=proctor)
     services.room_advance(room_id=room.pk, by=proctor, to="started")
-    return attempt_start(candidate=alice, enrolment_id=enrolment.pk, device_id=device,
-                         now=timezone.now() - timedelta(minutes=1))
+    return attempt_start(
+        candidate=alice,
+        enrolment_id=enrolment.pk,
+        device_id=device,
+        now=timezone.now() - timedelta(minutes=1),
+    )
 
 
 def _throttle_upload(page: Page, mbps: float, cdp=None):
@@ -103,15 +119,22 @@ def _throttle_upload(page: Page, mbps: float, cdp=None):
     if cdp is None:
         cdp = page.context.new_cdp_session(page)
         cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": mbps * 1e6 / 8,
-    })
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": mbps * 1e6 / 8,
+        },
+    )
     return cdp
 
 
 # --- point 5 ---------------------------------------------------------------------------------------
-def test_upload_check_passes_a_4_mbps_line_fails_2_mbps_and_runs_again(live_server_proc, media_browser, contexts,
-                                                                       room_with_alice, screenshot):
+def test_upload_check_passes_a_4_mbps_line_fails_2_mbps_and_runs_again(
+    live_server_proc, media_browser, contexts, room_with_alice, screenshot
+):
     """Issue 10, point 5: a 4 Mbps line passes the upload check (rule 002:1.2.4), a 2 Mbps line fails,
     the candidate and the proctor see the figure, and the waiting room's "Run the check again" works."""
     base = live_server_proc.url
@@ -122,11 +145,21 @@ def test_upload_check_passes_a_4_mbps_line_fails_2_mbps_and_runs_again(live_serv
     page.goto(f"{base}/proctoring/enrolments/{enrolment.pk}/waiting-room/")
     upload = page.locator("[data-check=upload]")
     expect(upload).to_have_attribute("data-state", re.compile("ok|bad"), timeout=40_000)
-    first = wait_until(lambda: SystemCheck.objects.filter(candidate=alice).first(), timeout=10, message="the check is recorded")
+    first = wait_until(
+        lambda: SystemCheck.objects.filter(candidate=alice).first(),
+        timeout=10,
+        message="the check is recorded",
+    )
     assert upload.get_attribute("data-state") == "ok", upload.inner_text()
-    print(f"4 Mbps line: line {first.upload_mbps} Mbps, data {first.upload_goodput_mbps} Mbps, "
-          f"{first.upload_latency_ms} ms a request")
-    assert 3.8 <= first.upload_mbps <= 4.6 and "upload" not in first.problems and first.upload_goodput_mbps < first.upload_mbps
+    print(
+        f"4 Mbps line: line {first.upload_mbps} Mbps, data {first.upload_goodput_mbps} Mbps, "
+        f"{first.upload_latency_ms} ms a request"
+    )
+    assert (
+        3.8 <= first.upload_mbps <= 4.6
+        and "upload" not in first.problems
+        and first.upload_goodput_mbps < first.upload_mbps
+    )
     expect(upload).to_contain_text(f"{first.upload_mbps:.1f} Mbps")
 
     # The same page on a 2 Mbps line: "Run the check again" measures again, and it fails.
@@ -134,8 +167,11 @@ def test_upload_check_passes_a_4_mbps_line_fails_2_mbps_and_runs_again(live_serv
     page.get_by_role("button", name="Run the check again").click()
     expect(upload).to_have_attribute("data-state", "running")
     expect(upload).to_have_attribute("data-state", "bad", timeout=60_000)
-    second = wait_until(lambda: SystemCheck.objects.filter(candidate=alice).exclude(pk=first.pk).first(), timeout=10,
-                        message="the second run is recorded")
+    second = wait_until(
+        lambda: SystemCheck.objects.filter(candidate=alice).exclude(pk=first.pk).first(),
+        timeout=10,
+        message="the second run is recorded",
+    )
     print(f"2 Mbps line: line {second.upload_mbps} Mbps, data {second.upload_goodput_mbps} Mbps")
     assert 1.6 <= second.upload_mbps < 2.4 and "upload" in second.problems and not second.passed
     expect(upload).to_contain_text("below 4 Mbps")
@@ -162,8 +198,9 @@ document.addEventListener('DOMContentLoaded', () => {
 """
 
 
-def test_first_entry_to_the_exam_page_asks_to_share_and_does_not_say_sharing_stopped(live_server_proc, media_browser,
-                                                                                     contexts, room_with_alice, screenshot):
+def test_first_entry_to_the_exam_page_asks_to_share_and_does_not_say_sharing_stopped(
+    live_server_proc, media_browser, contexts, room_with_alice, screenshot
+):
     """Issue 10, point 7: on first entry the exam page asks for the screen; "You stopped sharing your
     screen" (nor "camera off", nor "connection lost") shows only after it happened."""
     base = live_server_proc.url
@@ -175,24 +212,33 @@ def test_first_entry_to_the_exam_page_asks_to_share_and_does_not_say_sharing_sto
     _sign_in(page, base, "alice")
     page.goto(f"{base}/attempts/{attempt.pk}/")
     fix = page.get_by_test_id("fix")
-    expect(fix).to_have_text("Share your whole screen with your proctor: press “Share your whole screen”.")
+    expect(fix).to_have_text(
+        "Share your whole screen with your proctor: press “Share your whole screen”."
+    )
     page.wait_for_timeout(2000)  # camera opened, socket connected: the first seconds are over
     seen = page.evaluate("window.__fixTexts")
     screenshot(page, "proctoring-exam-page-first-entry")
-    assert seen and not any(re.search("stopped sharing|camera is off|microphone is off|connection .* lost", text)
-                            for text in seen), seen
+    assert seen and not any(
+        re.search("stopped sharing|camera is off|microphone is off|connection .* lost", text)
+        for text in seen
+    ), seen
 
     page.get_by_role("button", name="Share your whole screen").click()
     expect(fix).to_be_hidden()
-    page.evaluate("() => { const t = window.proctoring.monitor.screen.getVideoTracks()[0];"
-                  " t.stop(); t.dispatchEvent(new Event('ended')); }")
+    page.evaluate(
+        "() => { const t = window.proctoring.monitor.screen.getVideoTracks()[0];"
+        " t.stop(); t.dispatchEvent(new Event('ended')); }"
+    )
     expect(fix).to_contain_text("You stopped sharing your screen. Share your whole screen again.")
 
 
 # --- point 9 ---------------------------------------------------------------------------------------
 def _media_kinds(enrolment) -> list[str]:
-    return sorted(Incident.objects.filter(enrolment=enrolment, kind__in=[IncidentKind.CAMERA, IncidentKind.MICROPHONE])
-                  .values_list("kind", flat=True))
+    return sorted(
+        Incident.objects.filter(
+            enrolment=enrolment, kind__in=[IncidentKind.CAMERA, IncidentKind.MICROPHONE]
+        ).values_list("kind", flat=True)
+    )
 
 
 def _camera_arrives(enrolment) -> bool:
@@ -200,8 +246,9 @@ def _camera_arrives(enrolment) -> bool:
     return signals.get("server", {}).get("camera") == "live" and signals.get("camera") is True
 
 
-def test_republish_is_no_camera_loss_and_a_real_loss_shows_its_length(live_stack_with_media, media_browser, contexts,
-                                                                      room_with_alice):
+def test_republish_is_no_camera_loss_and_a_real_loss_shows_its_length(
+    live_stack_with_media, media_browser, contexts, room_with_alice
+):
     """Issue 10, point 9: a screen re-share, a reload and a 1.5 s network blip raise no camera or
     microphone incident; a camera stopped for longer than the grace raises one, dated from the loss,
     and the proctor's list says how long it lasted."""
@@ -216,11 +263,17 @@ def test_republish_is_no_camera_loss_and_a_real_loss_shows_its_length(live_stack
     share = page.get_by_role("button", name="Share your whole screen")
     share.click()
     expect(page.get_by_test_id("fix")).to_be_hidden()
-    wait_until(lambda: _camera_arrives(enrolment), timeout=30, message="the camera arrives at the media server")
+    wait_until(
+        lambda: _camera_arrives(enrolment),
+        timeout=30,
+        message="the camera arrives at the media server",
+    )
 
     # Re-share: the candidate stops the share and shares again (the page publishes anew).
-    page.evaluate("() => { const t = window.proctoring.monitor.screen.getVideoTracks()[0];"
-                  " t.stop(); t.dispatchEvent(new Event('ended')); }")
+    page.evaluate(
+        "() => { const t = window.proctoring.monitor.screen.getVideoTracks()[0];"
+        " t.stop(); t.dispatchEvent(new Event('ended')); }"
+    )
     share.click()
     expect(page.get_by_test_id("fix")).to_be_hidden()
     # A reload: a new page, a new socket, the camera opened again, published again.
@@ -233,11 +286,17 @@ def test_republish_is_no_camera_loss_and_a_real_loss_shows_its_length(live_stack
     page.wait_for_timeout(1500)
     context.set_offline(False)
     blip_over = time.monotonic()
-    wait_until(lambda: CheckIn.objects.get(enrolment=enrolment).is_online, timeout=20, message="the page reconnects")
+    wait_until(
+        lambda: CheckIn.objects.get(enrolment=enrolment).is_online,
+        timeout=20,
+        message="the page reconnects",
+    )
     wait_until(lambda: _camera_arrives(enrolment), timeout=30, message="the camera arrives again")
     print(f"camera live again {time.monotonic() - blip_over:.1f} s after the blip")
     time.sleep(MEDIA_GRACE_SECONDS + 2)  # every grace begun by the republishes is over
-    assert _media_kinds(enrolment) == [], list(Incident.objects.filter(enrolment=enrolment).values_list("kind", "at", "ended_at"))
+    assert _media_kinds(enrolment) == [], list(
+        Incident.objects.filter(enrolment=enrolment).values_list("kind", "at", "ended_at")
+    )
 
     # A real loss: the camera stops (as when it is unplugged) for longer than the grace.
     proctor_page = _context(contexts, media_browser).new_page()
@@ -245,15 +304,23 @@ def test_republish_is_no_camera_loss_and_a_real_loss_shows_its_length(live_stack
     proctor_page.goto(f"{base}/proctoring/rooms/{room.pk}/")
     expect(proctor_page.locator(f".tile[data-enrolment='{enrolment.pk}']")).to_be_visible()
     lost_at = timezone.now()
-    page.evaluate("() => { const t = window.proctoring.monitor.camera.getVideoTracks()[0];"
-                  " t.stop(); t.dispatchEvent(new Event('ended')); }")
+    page.evaluate(
+        "() => { const t = window.proctoring.monitor.camera.getVideoTracks()[0];"
+        " t.stop(); t.dispatchEvent(new Event('ended')); }"
+    )
     camera_incidents = proctor_page.get_by_test_id("incidents").locator("li[data-kind='camera']")
-    expect(camera_incidents.and_(proctor_page.locator("[data-open='yes']"))).to_have_count(1, timeout=(MEDIA_GRACE_SECONDS + 8) * 1000)
+    expect(camera_incidents.and_(proctor_page.locator("[data-open='yes']"))).to_have_count(
+        1, timeout=(MEDIA_GRACE_SECONDS + 8) * 1000
+    )
     incident = Incident.objects.get(enrolment=enrolment, kind=IncidentKind.CAMERA)
-    assert abs((incident.at - lost_at).total_seconds()) < 2, "dated from the loss, not from the end of the grace"
+    assert abs((incident.at - lost_at).total_seconds()) < 2, (
+        "dated from the loss, not from the end of the grace"
+    )
     page.wait_for_timeout(2000)
     page.evaluate("() => window.proctoring.monitor.useCamera()")  # the camera is back
-    expect(camera_incidents.and_(proctor_page.locator("[data-open='no']"))).to_have_count(1, timeout=WAIT)
+    expect(camera_incidents.and_(proctor_page.locator("[data-open='no']"))).to_have_count(
+        1, timeout=WAIT
+    )
     incident.refresh_from_db()
     lasted = (incident.ended_at - incident.at).total_seconds()
     assert lasted >= MEDIA_GRACE_SECONDS
@@ -263,7 +330,8 @@ def test_republish_is_no_camera_loss_and_a_real_loss_shows_its_length(live_stack
 
 # --- point 10 (the live room) ------------------------------------------------------------------------
 def test_proctor_opens_a_candidate_and_records_an_incident_by_keyboard_and_axe_finds_nothing(
-        live_server_proc, media_browser, contexts, room_with_alice, screenshot):
+    live_server_proc, media_browser, contexts, room_with_alice, screenshot
+):
     """Issue 10, point 10: the live room by keyboard alone (Tab to a candidate, Enter opens them, the
     labelled incident kind, Record incident), and axe finds no violation in the grid or focus view."""
     base = live_server_proc.url
@@ -284,7 +352,9 @@ def test_proctor_opens_a_candidate_and_records_an_incident_by_keyboard_and_axe_f
     # Tab until Alice's tile has the focus; Enter opens her.
     for _ in range(40):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement?.closest('.tile')?.dataset.enrolment") == str(enrolment.pk):
+        if page.evaluate("document.activeElement?.closest('.tile')?.dataset.enrolment") == str(
+            enrolment.pk
+        ):
             break
     else:
         pytest.fail("Alice's tile is never reached by Tab")
@@ -316,8 +386,13 @@ def test_proctor_opens_a_candidate_and_records_an_incident_by_keyboard_and_axe_f
     else:
         pytest.fail("Record incident is never reached by Tab")
     page.keyboard.press("Enter")
-    recorded = wait_until(lambda: Incident.objects.filter(enrolment=enrolment, kind=IncidentKind.LOOKING_AWAY).first(),
-                          timeout=15, message="the incident recorded by keyboard")
+    recorded = wait_until(
+        lambda: Incident.objects.filter(
+            enrolment=enrolment, kind=IncidentKind.LOOKING_AWAY
+        ).first(),
+        timeout=15,
+        message="the incident recorded by keyboard",
+    )
     assert recorded.raised_by == proctor and recorded.note == "Looked to the left twice"
     expect(page.get_by_test_id("incidents").locator("li[data-kind='looking_away']")).to_be_visible()
 
