@@ -94,7 +94,9 @@ def exam_timeline(enrolment: Enrolment, attempt: Attempt | None) -> list[Timelin
         entries.append(TimelineEntry(event.at, "room", event.get_kind_display(), event.reason, _actor(event.actor),
                                      stills=[still] if still else []))
     for incident in Incident.objects.filter(enrolment_id=enrolment_id).select_related("raised_by", "still", "screen_still"):
-        ended = _("ended %(at)s") % {"at": _value_text("at", incident.ended_at.isoformat())} if incident.ended_at else ""
+        ended = (_("ended %(at)s, lasted %(time)s") % {"at": _value_text("at", incident.ended_at.isoformat()),
+                                                        "time": incident.duration_label()}
+                 if incident.ended_at else "")
         entries.append(TimelineEntry(
             incident.at, "incident", _("Incident: %(kind)s") % {"kind": incident.get_kind_display()},
             "; ".join(part for part in (incident.note, ended, _("by the system") if incident.by_system else "") if part),

@@ -207,6 +207,10 @@ PROCTORING_EVIDENCE_HOOK = "proctoring.services.evidence_hook"
 PROCTORING_SIGNAL_GRACE_SECONDS = env_int("PROCTORING_SIGNAL_GRACE_SECONDS", 20)
 # A candidate's socket gone this long mid-attempt is a "connection lost" incident.
 PROCTORING_OFFLINE_GRACE_SECONDS = env_int("PROCTORING_OFFLINE_GRACE_SECONDS", 5)
+# A camera or microphone dark this long, or the media server seeing a track missing this long, is
+# an incident (dated from when it went dark): a republish (screen re-shared, reload, network blip)
+# takes a few seconds and is not a loss (proctoring/services/signals.py).
+PROCTORING_MEDIA_GRACE_SECONDS = env_int("PROCTORING_MEDIA_GRACE_SECONDS", 8)
 
 # --- Sessions, auth, security ----------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

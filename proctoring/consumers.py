@@ -56,6 +56,7 @@ class CandidateConsumer(_Refusing):
     """/ws/proctoring/candidate/<enrolment_id>/: only that enrolment's candidate joins."""
 
     enrolment_id: int | None = None
+    _recheck: asyncio.Task | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -102,7 +103,7 @@ class CandidateConsumer(_Refusing):
                 await self.send_json({"t": "pong"})
             elif kind == "signals":
                 state = services.clean_signals(content.get("state"))
-                await database_sync_to_async(services.signals_report)(enrolment_id=self.enrolment_id, state=state)
+                await self._report(services.signals_report, state=state)
             elif kind == "message":
                 await database_sync_to_async(services.message_send)(
                     enrolment_id=self.enrolment_id, author=self.user, text=str(content.get("text", ""))
@@ -153,7 +154,28 @@ class CandidateConsumer(_Refusing):
     async def media_state(self, event: dict) -> None:
         """What the media server receives of this candidate: the server-side witness of the signals."""
         tracks = services.clean_media_state(event.get("connection"), event.get("tracks"))
-        await database_sync_to_async(services.media_state_report)(enrolment_id=self.enrolment_id, tracks=tracks)
+        await self._report(services.media_state_report, tracks=tracks)
+
+    async def _report(self, service, **fields) -> None:
+        """Store a witness's report; a bad signal within its grace is decided again when the grace ends."""
+
+        def report_and_ask() -> float | None:
+            service(enrolment_id=self.enrolment_id, **fields)
+            return services.signals_waiting(enrolment_id=self.enrolment_id)
+
+        if await database_sync_to_async(report_and_ask)() is not None and self._recheck is None:
+            # Not tied to this socket: a reload closes it, and the grace must still end in a decision.
+            self._recheck = asyncio.get_running_loop().create_task(self._recheck_when_graces_end(self.enrolment_id))
+            self._recheck.add_done_callback(lambda _task: setattr(self, "_recheck", None))
+
+    @staticmethod
+    async def _recheck_when_graces_end(enrolment_id: int) -> None:
+        try:
+            while (wait := await database_sync_to_async(services.signals_waiting)(enrolment_id=enrolment_id)) is not None:
+                await asyncio.sleep(wait + 0.1)
+                await database_sync_to_async(services.signals_recheck)(enrolment_id=enrolment_id)
+        except Exception:  # noqa: BLE001 - a background check must not kill the server's loop
+            log.exception("signal recheck of enrolment %s failed", enrolment_id)
 
     async def media_error(self, event: dict) -> None:
         await self.send_json({"t": "media.error", "reason": event.get("reason", "")})

@@ -28,7 +28,11 @@ class SystemCheck(models.Model):
     camera = models.BooleanField()
     microphone = models.BooleanField()
     screen = models.BooleanField(help_text=_("Screen shared, and it was the whole screen"))
+    # The line's rate the rule is about (upload_goodput_mbps × TCP/IP overhead), the data rate
+    # measured with the fixed cost of a request (upload_latency_ms) taken off: see check.js.
     upload_mbps = models.FloatField(null=True, blank=True)
+    upload_goodput_mbps = models.FloatField(null=True, blank=True)
+    upload_latency_ms = models.PositiveIntegerField(null=True, blank=True)
     passed = models.BooleanField()
     # What the candidate is told to fix, in order, as codes (the page words them).
     problems = models.JSONField(default=list, blank=True)
@@ -193,6 +197,24 @@ class Incident(models.Model):
 
     def duration(self, now: datetime) -> timedelta:
         return (self.ended_at or now) - self.at
+
+    def duration_label(self) -> str:
+        """Return how long an ended system incident lasted, in words ("1 min 05 s"); "" while open or for a proctor's."""
+        if self.ended_at is None:
+            return ""
+        return duration_words(self.ended_at - self.at)
+
+
+def duration_words(length: timedelta) -> str:
+    """Return a length as the proctor and the committee read it: "45 s", "3 min 05 s", "2 h 10 min"."""
+    seconds = max(0, round(length.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
+    if minutes:
+        return _("%(m)d min %(s)02d s") % {"m": minutes, "s": seconds}
+    return _("%(s)d s") % {"s": seconds}
 
 
 class Message(models.Model):

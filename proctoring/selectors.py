@@ -96,6 +96,8 @@ def incident_payload(incident: Incident) -> dict[str, Any]:
         "label": str(incident.get_kind_display()), "bySystem": incident.by_system,
         "at": _ms(incident.at), "atLabel": time_format(timezone.localtime(incident.at), "H:i:s"),
         "endedAt": _ms(incident.ended_at), "note": incident.note,
+        # How long a system incident lasted ("" while open: the room counts it on from `at`).
+        "lasted": str(incident.duration_label()),
         "by": incident.raised_by.get_username() if incident.raised_by_id else "",
         "still": incident.still_id, "screenStill": incident.screen_still_id,
     }

@@ -25,6 +25,8 @@ def candidate_strings() -> dict[str, str | dict]:
             "camera": _("Your camera is off. Turn it back on: the proctor must see you."),
             "microphone": _("Your microphone is off. Turn it back on."),
             "screen": _("You stopped sharing your screen. Share your whole screen again."),
+            # A page that has not shared yet (first entry, or a reload: browsers end a share then).
+            "screenNeeded": _("Share your whole screen with your proctor: press “Share your whole screen”."),
             "wholeScreen": _("You are sharing a window or a tab. Share your whole screen instead."),
             "visible": _("Keep the exam page in front: leaving it is recorded."),
             "focused": _("Keep the exam page in front: leaving it is recorded."),
@@ -81,7 +83,7 @@ def proctor_strings() -> dict[str, str | dict]:
         "minutesPrompt": _("Extra minutes:"), "startCode": _("Start code"), "noIncidents": _("No incidents yet."),
         "ends": _("ends %(time)s"), "pausedFor": _("paused"), "takeStill": _("Take a still"),
         "idCard": _("Still of the ID card"), "roomStill": _("Still of the room"),
-        "record": _("Record incident"), "send": _("Send"), "open": _("open"), "stills": _("Stills"),
+        "record": _("Record incident"), "lasted": _("lasted %(time)s"), "openFor": _("open for %(time)s"), "send": _("Send"), "open": _("open"), "stills": _("Stills"),
         "noSignal": _("no video yet"), "observer": _("You observe this room: you can watch, not act."),
         "systemCheck": _("check"),
         "confirmDisqualify": _("Confirm: disqualify %(name)s"),

@@ -26,6 +26,7 @@ from exams.models import Attempt, Enrolment
 from . import services
 from .access import can_act, can_watch, enrolment_for_proctor, room_for_watcher, rooms_in_order
 from .errors import ProctoringError
+from .forms import SystemCheckForm
 from .models import CheckIn, IncidentKind, Recording, Still
 from .selectors import candidate_tile, room_session_payload
 from .strings import candidate_strings, proctor_strings
@@ -228,23 +229,23 @@ def system_check(request: HttpRequest) -> HttpResponse:
     enrolment_id = request.GET.get("enrolment")
     payload = {"enrolment": int(enrolment_id) if enrolment_id and enrolment_id.isdigit() else None,
                "urls": {"result": reverse("proctoring:system_check_result"), "upload": reverse("proctoring:upload_probe")},
-               "strings": candidate_strings()}
+               "passingUploadMbps": services.PASSING_UPLOAD_MBPS, "strings": candidate_strings()}
     return render(request, "proctoring/system_check.html", {"payload": payload})
 
 
 @json_action
 def system_check_result(request: HttpRequest, body: dict) -> dict:
-    try:
-        mbps = float(body["uploadMbps"]) if body.get("uploadMbps") is not None else None
-    except (TypeError, ValueError):
-        mbps = None
-    enrolment_id = body.get("enrolment") if isinstance(body.get("enrolment"), int) else None
+    form = SystemCheckForm({key: value for key, value in body.items() if value is not None})
+    if not form.is_valid():
+        raise ProctoringError(form.error_text(), code="invalid")
+    data = form.cleaned_data
     check = services.system_check_record(
-        candidate=request.user, enrolment_id=enrolment_id, user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        is_chrome=bool(body.get("isChrome")), is_phone=bool(body.get("isPhone")), camera=bool(body.get("camera")),
-        microphone=bool(body.get("microphone")), screen=bool(body.get("screen")), upload_mbps=mbps,
+        candidate=request.user, enrolment_id=data["enrolment"], user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        is_chrome=data["isChrome"], is_phone=data["isPhone"], camera=data["camera"], microphone=data["microphone"],
+        screen=data["screen"], upload_mbps=data["uploadMbps"], upload_goodput_mbps=data["uploadGoodputMbps"],
+        upload_latency_ms=data["uploadLatencyMs"],
     )
-    return {"passed": check.passed, "problems": check.problems}
+    return {"passed": check.passed, "problems": check.problems, "uploadMbps": check.upload_mbps}
 
 
 @login_required
@@ -282,7 +283,7 @@ def waiting_room(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         "startCodeRequired": enrolment.sitting.start_code_required,
         "urls": {"start": reverse("exams:attempt_start", args=[enrolment.pk]),
                  "result": reverse("proctoring:system_check_result"), "upload": reverse("proctoring:upload_probe")},
-        "strings": candidate_strings(),
+        "passingUploadMbps": services.PASSING_UPLOAD_MBPS, "strings": candidate_strings(),
     }
     return render(request, "proctoring/waiting_room.html", {"enrolment": enrolment, "payload": payload,
                                                             "absent": checkin.status == CheckIn.Status.ABSENT})

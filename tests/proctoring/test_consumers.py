@@ -230,6 +230,25 @@ async def test_checkin_and_room_steps_reach_the_candidate(connect, alice, alice_
     assert stage["session"]["stage"] == "started" and stage["session"]["startCode"] == ""
 
 
+async def test_a_camera_dark_past_the_grace_becomes_an_incident_with_no_further_report(connect, attempt, alice, alice_enrolment,
+                                                                                     proctor_a, room_a, settings):
+    """Issue 10, point 9: the socket decides a camera loss when its grace ends, even if the page says nothing more."""
+    settings.PROCTORING_MEDIA_GRACE_SECONDS = 0.6
+    room = await connect(room_path(room_a), proctor_a)
+    await room.receive_json_from(timeout=5)
+    candidate = await connect(candidate_path(alice_enrolment), alice)
+    await candidate.receive_json_from(timeout=5)
+    await candidate.send_json_to({"t": "signals", "state": ALL_FINE})
+    await candidate.send_json_to({"t": "signals", "state": {"camera": False}})
+    await asyncio.sleep(0.3)
+    assert not await sync_to_async(Incident.objects.exists)()  # within the grace: perhaps a republish
+    lost = await receive_until(room, lambda m: m["t"] == "incident", within=3)
+    assert lost["incident"]["kind"] == IncidentKind.CAMERA and lost["incident"]["endedAt"] is None
+    await candidate.send_json_to({"t": "signals", "state": {"camera": True}})
+    back = await receive_until(room, lambda m: m["t"] == "incident")
+    assert back["incident"]["id"] == lost["incident"]["id"] and back["incident"]["lasted"]
+
+
 async def test_a_lost_connection_becomes_an_incident_after_the_grace(connect, attempt, alice, alice_enrolment, proctor_a, room_a, settings):
     settings.PROCTORING_OFFLINE_GRACE_SECONDS = 0.3
     room = await connect(room_path(room_a), proctor_a)

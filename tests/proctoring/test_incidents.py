@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,6 +20,10 @@ from .conftest import DEVICE, OTHER_DEVICE, admit
 ALL_FINE = {"camera": True, "microphone": True, "screen": True, "wholeScreen": True, "visible": True, "focused": True}
 
 
+def grace() -> timedelta:
+    return timedelta(seconds=settings.PROCTORING_MEDIA_GRACE_SECONDS)
+
+
 def open_kinds(enrolment) -> set[str]:
     return set(Incident.objects.filter(enrolment=enrolment, by_system=True, ended_at__isnull=True).values_list("kind", flat=True))
 
@@ -28,7 +33,8 @@ def test_signals_before_the_start_are_stored_but_raise_no_incident(alice_enrolme
     admit(alice_enrolment, proctor_a)
     opened = services.signals_report(enrolment_id=alice_enrolment.pk, state={**ALL_FINE, "camera": False, "screen": False})
     assert opened == [] and not Incident.objects.exists()
-    assert CheckIn.objects.get(enrolment=alice_enrolment).signals == {**ALL_FINE, "camera": False, "screen": False}
+    stored = CheckIn.objects.get(enrolment=alice_enrolment).signals
+    assert {k: v for k, v in stored.items() if k != "badSince"} == {**ALL_FINE, "camera": False, "screen": False}
 
 
 def test_a_bad_signal_during_the_attempt_opens_one_incident_until_fixed(attempt, alice_enrolment):
@@ -47,8 +53,10 @@ def test_a_bad_signal_during_the_attempt_opens_one_incident_until_fixed(attempt,
     assert opened.ended_at == t1 and opened.duration(t1 + timedelta(hours=1)) == timedelta(seconds=40)
     assert open_kinds(alice_enrolment) == set()
 
-    # Bad again later: a new incident, the old one stays closed.
-    again = services.signals_report(enrolment_id=alice_enrolment.pk, state={"wholeScreen": False, "camera": False})
+    # Bad again later: a new incident, the old one stays closed (the camera's once its grace is over).
+    t2 = t1 + timedelta(minutes=1)
+    again = services.signals_report(enrolment_id=alice_enrolment.pk, state={"wholeScreen": False, "camera": False}, now=t2)
+    again += services.signals_recheck(enrolment_id=alice_enrolment.pk, now=t2 + grace())
     assert sorted(i.kind for i in again) == sorted([IncidentKind.SCREEN_SHARE, IncidentKind.CAMERA])
     assert opened.pk not in {i.pk for i in again}
     assert open_kinds(alice_enrolment) == {IncidentKind.SCREEN_SHARE, IncidentKind.CAMERA}
@@ -61,13 +69,18 @@ def test_a_bad_signal_during_the_attempt_opens_one_incident_until_fixed(attempt,
 ])
 def test_each_signal_opens_its_kind(attempt, alice_enrolment, key, kind):
     services.signals_report(enrolment_id=alice_enrolment.pk, state=ALL_FINE)
-    opened = services.signals_report(enrolment_id=alice_enrolment.pk, state={key: False})
-    assert [i.kind for i in opened] == [kind]
+    now = timezone.now()
+    opened = services.signals_report(enrolment_id=alice_enrolment.pk, state={key: False}, now=now)
+    if kind in (IncidentKind.CAMERA, IncidentKind.MICROPHONE):  # after the grace, dated from the report
+        assert opened == []
+        opened = services.signals_recheck(enrolment_id=alice_enrolment.pk, now=now + grace())
+    assert [(i.kind, i.at) for i in opened] == [(kind, now)]
     assert open_kinds(alice_enrolment) == {kind}
 
 
 def test_signals_after_the_attempt_ended_open_nothing_but_still_close(attempt, alice_enrolment):
     services.signals_report(enrolment_id=alice_enrolment.pk, state={**ALL_FINE, "camera": False})
+    services.signals_recheck(enrolment_id=alice_enrolment.pk, now=timezone.now() + grace())
     attempt_submit(attempt_id=attempt.pk, by=SubmittedBy.CANDIDATE)
     assert services.signals_report(enrolment_id=alice_enrolment.pk, state={"microphone": False}) == []
     assert open_kinds(alice_enrolment) == {IncidentKind.CAMERA}
@@ -301,7 +314,8 @@ def test_signals_in_the_first_seconds_of_the_attempt_are_no_incident(attempt, al
 
 def test_the_end_of_the_attempt_ends_its_open_system_incidents(attempt, alice_enrolment, django_capture_on_commit_callbacks):
     bad = {"camera": False, "microphone": True, "screen": True, "wholeScreen": True, "visible": False, "focused": False}
-    services.signals_report(enrolment_id=alice_enrolment.pk, state=bad)
+    services.signals_report(enrolment_id=alice_enrolment.pk, state=bad, now=timezone.now() - grace())
+    services.signals_recheck(enrolment_id=alice_enrolment.pk)
     assert Incident.objects.filter(ended_at__isnull=True).count() == 3
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(attempt_id=attempt.pk, by=SubmittedBy.CANDIDATE)
@@ -314,7 +328,9 @@ GOOD_PAGE = {"camera": True, "microphone": True, "screen": True, "wholeScreen": 
 
 def test_a_page_that_says_all_is_well_cannot_hide_a_dark_camera(attempt, alice_enrolment):
     services.signals_report(enrolment_id=alice_enrolment.pk, state=GOOD_PAGE)
-    opened = services.media_state_report(enrolment_id=alice_enrolment.pk, tracks={"camera": "ended", "screen": "live", "audio": "live"})
+    now = timezone.now()
+    services.media_state_report(enrolment_id=alice_enrolment.pk, tracks={"camera": "ended", "screen": "live", "audio": "live"}, now=now)
+    opened = services.signals_recheck(enrolment_id=alice_enrolment.pk, now=now + grace())
     assert [i.kind for i in opened] == [IncidentKind.CAMERA]
     services.media_state_report(enrolment_id=alice_enrolment.pk, tracks={"camera": "live"})
     assert not Incident.objects.filter(ended_at__isnull=True).exists()
@@ -323,7 +339,9 @@ def test_a_page_that_says_all_is_well_cannot_hide_a_dark_camera(attempt, alice_e
 def test_a_failed_media_connection_is_every_track_missing(attempt, alice_enrolment):
     services.signals_report(enrolment_id=alice_enrolment.pk, state=GOOD_PAGE)
     tracks = services.clean_media_state("failed", {"camera": "live", "screen": "live", "audio": "live"})
-    opened = services.media_state_report(enrolment_id=alice_enrolment.pk, tracks=tracks)
+    now = timezone.now()
+    assert services.media_state_report(enrolment_id=alice_enrolment.pk, tracks=tracks, now=now) == []
+    opened = services.signals_recheck(enrolment_id=alice_enrolment.pk, now=now + grace())
     assert {i.kind for i in opened} == {IncidentKind.CAMERA, IncidentKind.SCREEN_SHARE, IncidentKind.MICROPHONE}
     assert services.clean_media_state("connected", {"camera": "live", "evil": "x", "screen": "weird"}) == {"camera": "live"}
 
@@ -340,3 +358,69 @@ def test_the_live_room_socket_opens_only_in_the_entry_window_or_during_the_attem
     assert services.publish_refusal(alice_enrolment, OTHER_DEVICE)  # a second device sends nothing
     attempt_submit(attempt_id=attempt.pk, by=SubmittedBy.CANDIDATE)
     assert not services.may_join_live_room(Enrolment.objects.get(pk=alice_enrolment.pk), now)
+
+
+# --- issue 10, point 9: a republish is not a loss ---------------------------------------------------
+def test_a_republish_within_the_grace_raises_no_camera_or_microphone_incident(attempt, alice_enrolment):
+    """Issue 10, point 9: a re-share, reload or blip darkens both witnesses for a second or two: no incident."""
+    services.signals_report(enrolment_id=alice_enrolment.pk, state=ALL_FINE)
+    t0 = timezone.now()
+    # The old connection is replaced / hung up: nothing arrives; a reloaded page has no camera yet.
+    dark = services.clean_media_state("closed", {})
+    assert services.media_state_report(enrolment_id=alice_enrolment.pk, tracks=dark, now=t0) == []
+    assert services.signals_report(enrolment_id=alice_enrolment.pk, state={"camera": False, "microphone": False},
+                                   now=t0 + timedelta(seconds=1)) == []
+    assert services.signals_waiting(enrolment_id=alice_enrolment.pk, now=t0 + timedelta(seconds=1)) == pytest.approx(
+        (grace() - timedelta(seconds=1)).total_seconds())
+    # Published again two seconds later: every witness says live before the grace is over.
+    services.signals_report(enrolment_id=alice_enrolment.pk, state=ALL_FINE, now=t0 + timedelta(seconds=2))
+    services.media_state_report(enrolment_id=alice_enrolment.pk, tracks={"camera": "live", "screen": "live", "audio": "live"},
+                                now=t0 + timedelta(seconds=3))
+    assert services.signals_recheck(enrolment_id=alice_enrolment.pk, now=t0 + grace() + timedelta(seconds=1)) == []
+    assert not Incident.objects.exists()
+    assert services.signals_waiting(enrolment_id=alice_enrolment.pk) is None
+    assert "badSince" not in CheckIn.objects.get(enrolment=alice_enrolment).signals
+
+
+def test_a_camera_dark_past_the_grace_is_an_incident_dated_from_the_loss_with_its_length(attempt, alice_enrolment):
+    """Issue 10, point 9: a real loss still raises the incident, from when it began, and says how long it lasted."""
+    services.signals_report(enrolment_id=alice_enrolment.pk, state=ALL_FINE)
+    lost = timezone.now()
+    services.signals_report(enrolment_id=alice_enrolment.pk, state={"camera": False}, now=lost)
+    [incident] = services.signals_recheck(enrolment_id=alice_enrolment.pk, now=lost + grace())
+    assert (incident.kind, incident.at, incident.duration_label()) == (IncidentKind.CAMERA, lost, "")
+    services.signals_report(enrolment_id=alice_enrolment.pk, state={"camera": True}, now=lost + timedelta(seconds=75))
+    incident.refresh_from_db()
+    assert incident.duration_label() == "1 min 15 s"
+    from proctoring.selectors import incident_payload
+
+    assert incident_payload(incident)["lasted"] == "1 min 15 s"
+
+
+def test_the_candidate_stopping_the_share_is_an_incident_at_once_but_the_servers_word_waits(attempt, alice_enrolment):
+    """Issue 10, point 9: the page's own "I stopped sharing" is immediate; the media server's "missing" waits its grace."""
+    services.signals_report(enrolment_id=alice_enrolment.pk, state=ALL_FINE)
+    now = timezone.now()
+    assert services.media_state_report(enrolment_id=alice_enrolment.pk, tracks={"screen": "missing"}, now=now) == []
+    services.media_state_report(enrolment_id=alice_enrolment.pk, tracks={"screen": "live"}, now=now)
+    [opened] = services.signals_report(enrolment_id=alice_enrolment.pk, state={"screen": False}, now=now)
+    assert opened.kind == IncidentKind.SCREEN_SHARE and opened.at == now
+
+
+def test_duration_words():
+    from proctoring.models import duration_words
+
+    assert [duration_words(timedelta(seconds=s)) for s in (0, 4.6, 65, 3600 * 2 + 600)] == ["0 s", "5 s", "1 min 05 s", "2 h 10 min"]
+
+
+def test_the_complaint_case_file_says_how_long_a_system_incident_lasted(attempt, alice_enrolment):
+    """Issue 10, point 9: the committee's timeline gives a system incident's length, as the proctor's list does."""
+    from complaints.case_file import exam_timeline
+
+    services.signals_report(enrolment_id=alice_enrolment.pk, state=ALL_FINE)
+    lost = attempt.started_at + timedelta(minutes=1)
+    services.signals_report(enrolment_id=alice_enrolment.pk, state={"microphone": False}, now=lost)
+    services.signals_recheck(enrolment_id=alice_enrolment.pk, now=lost + grace())
+    services.signals_report(enrolment_id=alice_enrolment.pk, state={"microphone": True}, now=lost + timedelta(seconds=42))
+    [entry] = [e for e in exam_timeline(alice_enrolment, attempt) if e.source == "incident"]
+    assert "Microphone lost" in entry.label and "lasted 42 s" in entry.detail

@@ -21,7 +21,7 @@ function handle(message) {
 
 function draw() {
   const signals = monitor.signals();
-  const problems = problemsOf(signals, monitor.connected);
+  const problems = problemsOf(signals, monitor.connected, monitor);
   $('fix').hidden = problems.length === 0;
   $('fix').textContent = problems.map((p) => S.fix[p]).filter((v, i, all) => all.indexOf(v) === i).join(' ');
   $('share-screen').hidden = signals.screen && signals.wholeScreen;

@@ -149,11 +149,12 @@ function drawTile(tile) {
     element.dataset.testid = 'tile';
     element.innerHTML = `<div class="feeds"><video class="camera" autoplay muted playsinline></video>`
       + `<video class="screen" autoplay muted playsinline></video></div>`
-      + `<div class="who"><b class="name"></b> <span class="seat"></span></div>`
+      // The name is the tile's button: a keyboard reaches every candidate with Tab and opens one with Enter.
+      + `<div class="who"><button type="button" class="open-tile"><b class="name"></b> <span class="seat"></span></button></div>`
       + `<div class="chips"><span class="chip status"></span><span class="chip online"></span><span class="chip check"></span>`
       + `<span class="chip unread" hidden></span></div>`
       + `<div class="alerts"></div>`;
-    element.addEventListener('click', () => setFocus(tile.enrolment));
+    element.addEventListener('click', (event) => setFocus(tile.enrolment, { moveFocus: event.detail === 0 }));
     entry = { element, viewer: null, opening: false };
     tileViews.set(tile.enrolment, entry);
     $('tiles').append(element);
@@ -161,6 +162,7 @@ function drawTile(tile) {
   const { element } = entry;
   element.querySelector('.name').textContent = tile.name;
   element.querySelector('.seat').textContent = tile.seat ? `· ${tile.seat}` : '';
+  element.querySelector('.open-tile').setAttribute('aria-pressed', focusId === tile.enrolment ? 'true' : 'false');
   const [state, label] = statusOf(tile);
   const chip = element.querySelector('.status');
   chip.textContent = label;
@@ -174,7 +176,8 @@ function drawTile(tile) {
   if (tile.check) {
     check.dataset.passed = tile.check.passed ? 'yes' : 'no';
     check.textContent = `${S.systemCheck} ${tile.check.passed ? '✓' : '✗'}`;
-    check.title = tile.check.problems.map((code) => S.problems[code] || code).join(' ');
+    const upload = tile.check.uploadMbps === null ? '' : `${tile.check.uploadMbps} Mbps `;
+    check.title = upload + tile.check.problems.map((code) => S.problems[code] || code).join(' ');
   }
   const unread = element.querySelector('.unread');
   unread.hidden = !tile.unread;
@@ -201,18 +204,24 @@ function drawIncidents() {
     const who = tiles.get(incident.enrolment);
     const time = document.createElement('time');
     time.textContent = incident.atLabel;
-    const text = document.createElement('span');
-    text.textContent = ` ${who ? who.name : ''}: ${incident.label}${incident.note ? ` — ${incident.note}` : ''}`
-      + (incident.bySystem && !incident.endedAt ? ` (${S.open})` : '') + (incident.by ? ` [${incident.by}]` : '');
-    item.append(time, text);
+    // A button, so that the list leads to the candidate by keyboard too.
+    const text = document.createElement('button');
+    text.type = 'button';
+    text.className = 'link incident-open';
+    const length = incident.bySystem && !incident.endedAt ? S.open : incident.lasted ? S.lasted.replace('%(time)s', incident.lasted) : '';
+    text.textContent = `${who ? who.name : ''}: ${incident.label}${incident.note ? ` — ${incident.note}` : ''}`
+      + (length ? ` (${length})` : '') + (incident.by ? ` [${incident.by}]` : '');
+    text.addEventListener('click', (event) => setFocus(incident.enrolment, { moveFocus: event.detail === 0 }));
+    item.append(time, ' ', text);
     for (const id of [incident.still, incident.screenStill].filter(Boolean)) {
       const a = document.createElement('a');
       a.href = data.urls.still.replace('{id}', id);
       a.target = '_blank';
-      a.textContent = ' 📷';
-      item.append(a);
+      a.textContent = '📷';
+      a.className = 'still-link';
+      a.setAttribute('aria-label', S.stills);
+      item.append(' ', a);
     }
-    item.addEventListener('click', (event) => { if (event.target.tagName !== 'A') setFocus(incident.enrolment); });
     return item;
   }));
 }
@@ -261,7 +270,11 @@ function drawFocus() {
   document.querySelector('[data-action=hand-over]').hidden = !tile.attempt?.locked;
   document.querySelector('.focus-actions').hidden = !canAct;
   $('focus-chat-form').hidden = !canAct;  // observers read the chat, they do not write in it
-  document.querySelectorAll('.tile').forEach((el) => el.classList.toggle('focused', Number(el.dataset.enrolment) === focusId));
+  document.querySelectorAll('.tile').forEach((el) => {
+    const focused = Number(el.dataset.enrolment) === focusId;
+    el.classList.toggle('focused', focused);
+    el.querySelector('.open-tile')?.setAttribute('aria-pressed', focused ? 'true' : 'false');
+  });
   drawChat();
 }
 
@@ -307,7 +320,9 @@ async function loadStills() {
   }));
 }
 
-function setFocus(enrolment) {
+// moveFocus: opened by keyboard (a click with no pointer): the keyboard goes on to the candidate's panel.
+function setFocus(enrolment, { moveFocus = false } = {}) {
+  if (moveFocus) requestAnimationFrame(() => $('focus-name').focus());
   if (focusId === enrolment) return;
   focusId = enrolment;
   // A reason typed for one candidate must never be applied to another.
@@ -387,7 +402,12 @@ function snapshot(purpose) {
 
 document.querySelectorAll('[data-action]').forEach((button) => button.addEventListener('click', () => act(button.dataset.action)));
 document.querySelectorAll('[data-snapshot]').forEach((button) => button.addEventListener('click', () => snapshot(button.dataset.snapshot)));
-$('focus-close').addEventListener('click', () => { focusId = null; if (focusViewer) focusViewer.close(); focusViewer = null; drawFocus(); });
+$('focus-close').addEventListener('click', () => {
+  const closed = focusId;
+  focusId = null; if (focusViewer) focusViewer.close(); focusViewer = null; drawFocus();
+  // The keyboard goes back to the tile it came from, not to the top of the page.
+  document.querySelector(`.tile[data-enrolment="${closed}"] .open-tile`)?.focus();
+});
 $('focus-listen').addEventListener('change', (event) => { $('focus-audio').muted = !event.target.checked; });
 $('focus-audio').muted = true;
 $('focus-chat-form').addEventListener('submit', async (event) => {

@@ -4,5 +4,4 @@ import { SystemCheck } from './candidate/run_check.js';
 const data = JSON.parse(document.getElementById('check-data').textContent);
 const csrfToken = document.querySelector('input[name=csrfmiddlewaretoken]').value;
 const check = new SystemCheck({ root: document.querySelector('main'), data, csrfToken });
-document.getElementById('run-again').addEventListener('click', () => check.run());
 check.run();

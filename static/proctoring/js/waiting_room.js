@@ -39,7 +39,7 @@ function handle(message) {
 
 function draw() {
   const signals = monitor.signals();
-  const problems = problemsOf(signals, monitor.connected).filter((p) => p !== 'focused' && p !== 'visible');
+  const problems = problemsOf(signals, monitor.connected, monitor).filter((p) => p !== 'focused' && p !== 'visible');
   $('fix').hidden = problems.length === 0;
   $('fix').textContent = problems.map((p) => S.fix[p]).join(' ');
   const text = S.checkin[checkin.status] || '';

@@ -8,6 +8,7 @@ import { publish } from '../media/publisher.js';
 
 const HEARTBEAT_MS = 10000;
 const REPUBLISH_MS = 3000;
+const FIRST_CONNECT_MS = 8000;  // from the page's load
 
 export async function openCamera() {
   return navigator.mediaDevices.getUserMedia({
@@ -32,6 +33,12 @@ export class Monitor {
     this.onChange = onChange;     // signals, connection or media state changed: redraw
     this.camera = null;
     this.screen = null;
+    // What this page has been through, so that it tells "not yet" from "lost" (issue 10, points 7
+    // and 9): a page that has not yet opened its camera reports nothing about it, and the candidate
+    // is asked to share the screen, not told they stopped, until a share of this page has ended.
+    this.cameraAsked = false;   // the camera request has been answered (granted or refused)
+    this.screenEnded = false;   // a screen share of this page ended
+    this.everConnected = false;
     this.connected = false;
     this.mediaState = 'new';
     this.publication = null;
@@ -42,6 +49,7 @@ export class Monitor {
       onMessage: (message) => this.handle(message),
       onStatus: (open) => {
         this.connected = open;
+        if (open) this.everConnected = true;
         if (open) { this.lastReport = ''; this.report(); this.republish(); }
         this.onChange();
       },
@@ -58,7 +66,11 @@ export class Monitor {
   }
 
   async useCamera() {
-    this.camera = await openCamera();
+    try {
+      this.camera = await openCamera();
+    } finally {
+      this.cameraAsked = true;
+    }
     this.camera.getTracks().forEach((track) => { track.onended = () => { this.report(); this.onChange(); }; });
     this.report(); this.republish(); this.onChange();
     return this.camera;
@@ -68,7 +80,7 @@ export class Monitor {
     const screen = await openScreen();
     if (this.screen) this.screen.getTracks().forEach((track) => track.stop());
     this.screen = screen;
-    screen.getVideoTracks()[0].onended = () => { this.report(); this.onChange(); };
+    screen.getVideoTracks()[0].onended = () => { this.screenEnded = true; this.report(); this.onChange(); };
     this.report(); this.republish(); this.onChange();
     return screen;
   }
@@ -76,9 +88,14 @@ export class Monitor {
   signals() {
     const screenTrack = this.screen?.getVideoTracks()[0];
     const surface = screenTrack?.getSettings?.().displaySurface;
-    return {
+    // Until the camera request is answered the page knows nothing of camera and microphone, and
+    // says nothing: the server keeps what the page before this one (a reload) reported.
+    const devices = this.cameraAsked ? {
       camera: live(this.camera?.getVideoTracks()[0]),
       microphone: live(this.camera?.getAudioTracks()[0]),
+    } : {};
+    return {
+      ...devices,
       screen: live(screenTrack),
       // A browser that does not say what is shared is given the benefit of the doubt.
       wholeScreen: live(screenTrack) && (surface === undefined || surface === 'monitor'),
@@ -159,13 +176,15 @@ export class Monitor {
   }
 }
 
-// What the candidate must fix now, as keys of strings.fix, most important first.
-export function problemsOf(signals, connected) {
+// What the candidate must fix now, as keys of strings.fix, most important first. `history` is the
+// monitor (cameraAsked, screenEnded, everConnected): nothing is "lost" that this page never had.
+export function problemsOf(signals, connected, history = { cameraAsked: true, screenEnded: true, everConnected: true }) {
   const problems = [];
-  if (!connected) problems.push('offline');
-  if (!signals.camera) problems.push('camera');
-  if (!signals.microphone) problems.push('microphone');
-  if (!signals.screen) problems.push('screen');
+  // Before the first connection the page is connecting, not disconnected, unless that takes long.
+  if (!connected && (history.everConnected || performance.now() > FIRST_CONNECT_MS)) problems.push('offline');
+  if (history.cameraAsked && !signals.camera) problems.push('camera');
+  if (history.cameraAsked && !signals.microphone) problems.push('microphone');
+  if (!signals.screen) problems.push(history.screenEnded ? 'screen' : 'screenNeeded');
   else if (!signals.wholeScreen) problems.push('wholeScreen');
   if (!signals.visible) problems.push('visible');
   else if (!signals.focused) problems.push('focused');
