@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 
 from exams.models import Attempt, Response, Sitting
 
-from .anonymity import anonymous_code
+from .anonymity import anonymous_code, answer_token, queue_key, token_matches
 from .models import AttemptScore, ItemScore, MarkingAssignment, ResultPublication
 
 
@@ -23,8 +23,33 @@ def answers_to_mark(user: AbstractBaseUser, sitting_id: int, item_id: int) -> Qu
         ItemScore.objects.filter(attempt__enrolment__sitting_id=sitting_id, attempt_item__item_version__item_id=item_id,
                                  method=ItemScore.Method.COMMITTEE, marking=ItemScore.Marking.OPEN)
         .annotate(n_marks=Count("marks")).filter(n_marks__lt=2).exclude(marks__marker=user)
-        .order_by("attempt_id")
     )
+
+
+def answers_to_adjudicate(user: AbstractBaseUser, sitting_id: int, item_id: int) -> QuerySet[ItemScore]:
+    """Return the answers of an item waiting for adjudication that this person did not mark."""
+    return ItemScore.objects.filter(
+        attempt__enrolment__sitting_id=sitting_id, attempt_item__item_version__item_id=item_id,
+        method=ItemScore.Method.COMMITTEE, marking=ItemScore.Marking.ADJUDICATION,
+    ).exclude(marks__marker=user)
+
+
+def next_in_queue(user: AbstractBaseUser, answers: QuerySet[ItemScore]) -> ItemScore | None:
+    """Return the answer this person gets next: in a keyed-hash order of their own, which says
+    nothing of the attempt it belongs to (issue 10, point 16)."""
+    ids = list(answers.values_list("pk", flat=True))
+    if not ids:
+        return None
+    first = min(ids, key=lambda pk: queue_key(pk, user_id=user.pk))
+    return ItemScore.objects.select_related("attempt_item__item_version__item").get(pk=first)
+
+
+def answer_for_token(user: AbstractBaseUser, token: str, sitting_id: int, item_id: int, *, purpose: str) -> int | None:
+    """Return the id of the committee answer of this item that `token` names for this person, or None."""
+    ids = ItemScore.objects.filter(
+        attempt__enrolment__sitting_id=sitting_id, attempt_item__item_version__item_id=item_id, method=ItemScore.Method.COMMITTEE,
+    ).values_list("pk", flat=True)
+    return next((pk for pk in ids if token_matches(token, pk, user_id=user.pk, purpose=purpose)), None)
 
 
 def marking_queue(user: AbstractBaseUser, role: str = MarkingAssignment.Role.MARKER) -> list[dict[str, Any]]:
@@ -38,10 +63,7 @@ def marking_queue(user: AbstractBaseUser, role: str = MarkingAssignment.Role.MAR
         if role == MarkingAssignment.Role.MARKER:
             waiting = answers_to_mark(user, assignment.sitting_id, assignment.item_id).count()
         else:
-            waiting = ItemScore.objects.filter(
-                attempt__enrolment__sitting_id=assignment.sitting_id, attempt_item__item_version__item_id=assignment.item_id,
-                marking=ItemScore.Marking.ADJUDICATION,
-            ).exclude(marks__marker=user).count()
+            waiting = answers_to_adjudicate(user, assignment.sitting_id, assignment.item_id).count()
         rows.append({"assignment": assignment, "waiting": waiting})
     return rows
 
@@ -55,6 +77,7 @@ class BlindAnswer:
     """What a marker sees of an answer: never the candidate, only the anonymous code."""
 
     item_score: ItemScore
+    token: str  # what the form posts: opaque, bound to this person (never the row's sequential id)
     code: str
     stem: str
     guide: str
@@ -63,13 +86,13 @@ class BlindAnswer:
     matches_accepted: str | None  # the accepted answer it matches, as a hint; a person decides
 
 
-def blind_answer(score: ItemScore) -> BlindAnswer:
+def blind_answer(score: ItemScore, user: AbstractBaseUser, *, purpose: str = "mark") -> BlindAnswer:
     version = score.attempt_item.item_version
     value = Response.objects.filter(attempt_item_id=score.attempt_item_id).values_list("value", flat=True).first()
     answer = value if isinstance(value, str) else ""
     accepted = [str(a) for a in (version.key or [])] if version.item.kind == "fill_in" else []
     match = next((a for a in accepted if answer and normalised(a) == normalised(answer)), None)
-    return BlindAnswer(item_score=score, code=anonymous_code(score.attempt_id), stem=version.stem, guide=version.guide,
+    return BlindAnswer(item_score=score, token=answer_token(score.pk, user_id=user.pk, purpose=purpose), code=anonymous_code(score.attempt_id), stem=version.stem, guide=version.guide,
                        accepted=accepted, answer=answer, matches_accepted=match)
 
 

@@ -8,8 +8,10 @@ whose mark stands. The chair assigns markers and adjudicators per item of a sitt
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import combinations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -135,3 +137,116 @@ def assignment_set(*, sitting_id: int, item_id: int, user: AbstractBaseUser, rol
                                                     defaults={"assigned_by": by, "assigned_at": now})
         else:
             MarkingAssignment.objects.filter(sitting=sitting, item=item, user=user, role=role).delete()
+
+
+@dataclass(frozen=True)
+class ItemPlan:
+    """Who is added to one item by a bulk assignment (existing assignments are kept as they are)."""
+
+    item_id: int
+    markers: tuple[int, ...]  # new markers' user ids
+    adjudicator: int | None  # the new adjudicator's user id, None if the item already has one
+
+
+def balanced_split(*, item_ids: list[int], markers: list[int], adjudicators: list[int],
+                   existing: dict[int, dict[str, set[int]]] | None = None) -> list[ItemPlan]:
+    """Return who to add to each item so that each has two distinct markers and an adjudicator who is
+    neither, spreading the new work evenly (the least-loaded people first; loads count what they hold
+    already in the sitting).
+
+    `existing` maps item id → {"marker": user ids, "adjudicator": user ids} already assigned. Raise
+    GradingError if an item cannot be given two markers and an adjudicator distinct from them.
+    """
+    existing = existing or {}
+    order = {user: n for n, user in enumerate(dict.fromkeys(markers + adjudicators))}
+    marker_load = {user: 0 for user in markers}
+    judge_load = {user: 0 for user in adjudicators}
+    for held in existing.values():
+        for user in held.get(MarkingAssignment.Role.MARKER, ()):
+            if user in marker_load:
+                marker_load[user] += 1
+        for user in held.get(MarkingAssignment.Role.ADJUDICATOR, ()):
+            if user in judge_load:
+                judge_load[user] += 1
+    plans = []
+    for item_id in item_ids:
+        held = existing.get(item_id, {})
+        have_markers = set(held.get(MarkingAssignment.Role.MARKER, ()))
+        have_judges = set(held.get(MarkingAssignment.Role.ADJUDICATOR, ()))
+        need = max(0, 2 - len(have_markers))
+        free = [u for u in markers if u not in have_markers and u not in have_judges]
+        best: tuple | None = None
+        for chosen in combinations(free, need):
+            all_markers = have_markers | set(chosen)
+            judges = [u for u in adjudicators if u not in all_markers]
+            if not have_judges and not judges:
+                continue
+            loads = [marker_load[u] for u in chosen]
+            key = (max(loads, default=0), sum(loads), [order[u] for u in chosen])
+            if best is None or key < best[0]:
+                judge = None if have_judges else min(judges, key=lambda u: (judge_load[u], order[u]))
+                best = (key, chosen, judge)
+        if best is None:
+            raise GradingError(_("Choose more markers or another adjudicator: an item cannot get two markers and an "
+                                 "adjudicator who is neither of them."))
+        _key, chosen, judge = best
+        for user in chosen:
+            marker_load[user] += 1
+        if judge is not None:
+            judge_load[judge] += 1
+        plans.append(ItemPlan(item_id=item_id, markers=tuple(chosen), adjudicator=judge))
+    return plans
+
+
+def assignments_bulk_set(*, sitting_id: int, item_ids: list[int], markers: list[AbstractBaseUser],
+                         adjudicators: list[AbstractBaseUser], by: AbstractBaseUser, split: str = "balanced",
+                         now: datetime | None = None) -> int:
+    """Assign markers and adjudicators to many items of a sitting at once (issue 10, point 12); return
+    how many assignments were added.
+
+    "balanced": each item gets two distinct markers and an adjudicator who is neither, with the work
+    spread evenly; "everyone": every chosen person on every item (the first two to open an answer
+    mark it). Existing assignments (and so the marks given under them) are kept; the chair takes one
+    back on its own.
+    """
+    now = now or timezone.now()
+    for user in markers:
+        if not user.has_perm("grading.mark_answers"):
+            raise GradingError(_("%(user)s may not do this work.") % {"user": user.get_username()})
+    for user in adjudicators:
+        if not user.has_perm("grading.adjudicate"):
+            raise GradingError(_("%(user)s may not do this work.") % {"user": user.get_username()})
+    if not item_ids:
+        raise GradingError(_("Choose at least one item."))
+    with transaction.atomic():
+        # Two chairs assigning the same sitting at once would both read the old loads and pile work
+        # on the same people: the sitting's row serialises them.
+        sitting = Sitting.objects.select_for_update().get(pk=sitting_id)
+        if ResultPublication.objects.filter(sitting=sitting).exists():
+            raise GradingError(_("The results of this sitting are published; marks no longer change here."))
+        items = set(Item.objects.filter(pk__in=item_ids).values_list("pk", flat=True))
+        if len(items) != len(set(item_ids)):
+            raise GradingError(_("No such item."))
+        existing: dict[int, dict[str, set[int]]] = {}
+        for item_id, user_id, role in MarkingAssignment.objects.filter(sitting=sitting).values_list("item_id", "user_id", "role"):
+            existing.setdefault(item_id, {}).setdefault(role, set()).add(user_id)
+        rows: list[tuple[int, int, str]] = []
+        if split == "everyone":
+            rows = [(i, u.pk, MarkingAssignment.Role.MARKER) for i in item_ids for u in markers]
+            rows += [(i, u.pk, MarkingAssignment.Role.ADJUDICATOR) for i in item_ids for u in adjudicators]
+        elif split == "balanced":
+            plans = balanced_split(item_ids=list(dict.fromkeys(item_ids)), markers=[u.pk for u in markers],
+                                   adjudicators=[u.pk for u in adjudicators], existing=existing)
+            for plan in plans:
+                rows += [(plan.item_id, u, MarkingAssignment.Role.MARKER) for u in plan.markers]
+                if plan.adjudicator is not None:
+                    rows.append((plan.item_id, plan.adjudicator, MarkingAssignment.Role.ADJUDICATOR))
+        else:
+            raise GradingError(_("No such way to split the work."))
+        rows = [r for r in rows if r[1] not in existing.get(r[0], {}).get(r[2], ())]
+        MarkingAssignment.objects.bulk_create(
+            [MarkingAssignment(sitting=sitting, item_id=i, user_id=u, role=role, assigned_by=by, assigned_at=now)
+             for i, u, role in rows],
+            ignore_conflicts=True,  # the unique constraint is the backstop; the sitting's lock makes this rare
+        )
+        return len(rows)

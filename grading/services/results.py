@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from exams.errors import ExamError
 from exams.models import Attempt, AttemptStatus, Sitting
+from exams.oversight.still_open import sitting_still_open
 
 from ..models import AttemptScore, ClinicalScore, ItemScore, ResultPublication
 from ..results import final_percent, passes
@@ -85,13 +90,68 @@ def sitting_readiness(sitting: Sitting) -> dict[str, int]:
     }
 
 
+# A start request reads its clock when it arrives and may commit seconds later on a loaded server
+# (a start storm): publication waits this long past the last entry's close. It comes hours later
+# anyway, so the minute costs nothing.
+START_IN_FLIGHT = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class SittingOpen:
+    """Why results cannot be published yet because people can still start or write, and from when they can."""
+
+    reasons: list[str]
+    publishable_from: datetime | None  # None: it waits on a person (a pause, a room not started) or nothing
+
+    def message(self) -> str:
+        return " ".join(self.reasons)
+
+
+def _local(moment: datetime, sitting: Sitting) -> str:
+    zone = sitting.exam.time_zone
+    return f"{date_format(timezone.localtime(moment, ZoneInfo(zone)), 'j M H:i')} ({zone})"
+
+
+def sitting_open_for_writing(sitting: Sitting, now: datetime) -> SittingOpen | None:
+    """Return why somebody can still start or write in the sitting at `now`, or None if nobody can."""
+    still = sitting_still_open(sitting, now, margin=START_IN_FLIGHT)
+    if still.is_closed:
+        return None
+    reasons = []
+    if still.may_start:
+        reasons.append(ngettext("%(n)d candidate can still start.", "%(n)d candidates can still start.", still.may_start)
+                       % {"n": still.may_start})
+    if still.rooms_not_started:
+        reasons.append(_("Not started by its proctor yet: %(rooms)s. Its candidates may start once it starts, "
+                         "unless the proctor ends the room.") % {"rooms": ", ".join(still.rooms_not_started)})
+    if still.writing:
+        reasons.append(ngettext("%(n)d attempt is still being written.", "%(n)d attempts are still being written.",
+                                still.writing) % {"n": still.writing})
+    if still.paused:
+        reasons.append(ngettext("%(n)d of them is paused: its clock runs again when the proctor resumes it.",
+                                "%(n)d of them are paused: their clocks run again when the proctor resumes them.",
+                                still.paused) % {"n": still.paused})
+    if still.closes_at is not None:
+        reasons.append(_("You can publish from %(time)s, once every attempt is handed in.")
+                       % {"time": _local(still.closes_at, sitting)})
+    else:
+        reasons.append(_("When you can publish depends on the proctors: every room started and its entry closed, "
+                         "every paused attempt resumed and handed in."))
+    return SittingOpen(reasons=reasons, publishable_from=still.closes_at)
+
+
 def sitting_results_publish(*, sitting_id: int, by: AbstractBaseUser, now: datetime | None = None) -> ResultPublication:
-    """Publish a sitting's results in one action, once marking is complete; candidates are e-mailed."""
+    """Publish a sitting's results in one action, once nobody can start or write and marking is complete."""
     now = now or timezone.now()
     with transaction.atomic():
-        sitting = Sitting.objects.select_for_update().get(pk=sitting_id)
+        sitting = Sitting.objects.select_for_update().select_related("exam").get(pk=sitting_id)
         if ResultPublication.objects.filter(sitting=sitting).exists():
             raise GradingError(_("These results are already published."))
+        # First: a candidate who can still start would sit an exam whose answers nobody could mark
+        # once the results are out (issue 10, point 11).
+        if (still_open := sitting_open_for_writing(sitting, now)) is not None:
+            raise GradingError(_("Not yet: people can still start or write in this sitting.") + " " + still_open.message(),
+                               code="open")
         waiting = sitting_readiness(sitting)
         if any(waiting.values()):
             raise GradingError(
