@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -112,3 +113,23 @@ def test_the_chair_enters_the_clinical_part(scored, committee, administrator, ex
     assert scored.enrolment.ticket_number in client_for(chair).get(url).content.decode()
     client_for(chair).post(url, {"action": "clinical", "attempt": scored.pk, "points": "15", "max_points": "20"})
     assert AttemptScore.objects.get(attempt=scored).percent == 92  # 100 × 0.7 + 75 × 0.3 = 92.5 → 92
+
+
+def test_a_refused_key_correction_keeps_what_was_typed(scored, administrator):  # noqa: F811
+    """Issue 10, point 13: a refused dry run cleared the whole form, the reason included."""
+    from exams.models import AttemptItem, ItemKind
+    from grading.models import KeyCorrection
+
+    chair = grant(administrator, "correct_keys")
+    slot = AttemptItem.objects.filter(attempt=scored, item_version__item__kind=ItemKind.SINGLE).select_related("item_version__item").first()
+    typed = {"item": slot.item_version.item.code, "action": "accept_more", "keys": "Z | Q",
+             "reason": "Two options are defensible after the 2025 guideline"}
+    page = client_for(chair).post(reverse("grading:corrections"), typed)
+    html = page.content.decode()
+    assert page.status_code == 400 and "A key must name options of the item." in html
+    for value in (typed["item"], "Z | Q", typed["reason"]):
+        assert f'value="{value}"' in html
+    assert re.search(r'<input[^>]*value="accept_more"[^>]*checked', html)
+    unknown = client_for(chair).post(reverse("grading:corrections"), {**typed, "item": "NO-SUCH"}).content.decode()
+    assert "No item with that code." in unknown and f'value="{typed["reason"]}"' in unknown
+    assert not KeyCorrection.objects.exists()
