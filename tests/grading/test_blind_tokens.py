@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from exams.models import ItemKind
 from exams.services import attempt_start, attempt_submit
-from grading.anonymity import answer_token
+from grading import anonymity
 from grading.models import ItemScore, Mark
 from grading.services import assignment_set, attempt_score
 from tests.factories import UserFactory, enrol, make_bank, make_exam, make_sitting
@@ -53,8 +53,8 @@ def test_the_marking_page_exposes_no_sequential_id(many_answers):
     page = client_for(first).get(reverse("grading:mark_next", args=[sitting.pk, item_id]))
     shown = page.context["blind"].item_score
     token = hidden_answer(page.content.decode())
-    assert token == answer_token(shown.pk, user_id=first.pk)
     assert not token.isdigit() and str(shown.pk) not in token and str(shown.attempt_id) not in token
+    assert token == anonymity.answer_token(shown.pk, user_id=first.pk)
     for pk in scores.values_list("pk", flat=True):
         assert f'value="{pk}"' not in page.content.decode()
 
@@ -96,9 +96,9 @@ def test_a_row_id_or_another_markers_token_names_nothing(many_answers):
     url = reverse("grading:mark_next", args=[sitting.pk, item_id])
     theirs = hidden_answer(client_for(second).get(url).content.decode())
     some = scores.first()
-    for answer in (theirs, str(some.pk), answer_token(some.pk, user_id=first.pk, purpose="adjudicate")):
+    for answer in (theirs, str(some.pk), anonymity.answer_token(some.pk, user_id=first.pk, purpose="adjudicate")):
         response = client_for(first).post(url, {"answer": answer, "points": "0"}, follow=True)
         assert "No such answer." in [str(m) for m in response.context["messages"]]
     assert not Mark.objects.exists()
-    client_for(first).post(url, {"answer": answer_token(some.pk, user_id=first.pk), "points": "0"})
+    client_for(first).post(url, {"answer": anonymity.answer_token(some.pk, user_id=first.pk), "points": "0"})
     assert Mark.objects.filter(marker=first, item_score=some).exists()

@@ -11,8 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grading.models import MarkingAssignment
-from grading.services import assignment_set, assignments_bulk_set
-from grading.services.marking import balanced_split
+from grading.services import assignment_set, marking
 from grading.services.results import GradingError
 
 from .test_marking import committee, grant, open_answers, scored  # noqa: F401 - fixtures
@@ -33,7 +32,7 @@ def test_a_balanced_split_gives_two_distinct_markers_and_even_loads(items, marke
     item_ids = list(range(100, 100 + items))
     marker_ids = list(range(1, markers + 1))
     judge_ids = list(range(50, 50 + adjudicators))
-    plans = balanced_split(item_ids=item_ids, markers=marker_ids, adjudicators=judge_ids)
+    plans = marking.balanced_split(item_ids=item_ids, markers=marker_ids, adjudicators=judge_ids)
     check(plans, item_ids, marker_ids, judge_ids)
     loads = Counter(u for p in plans for u in p.markers)
     assert max(loads[u] for u in marker_ids) - min(loads[u] for u in marker_ids) <= 1
@@ -50,9 +49,9 @@ def test_a_split_with_people_in_both_roles_never_makes_a_marker_adjudicate_their
     item_ids = list(range(items))
     if all(set(judges) <= set(pair) for pair in combinations(markers, 2)):  # nobody left to adjudicate
         with pytest.raises(GradingError):
-            balanced_split(item_ids=item_ids, markers=markers, adjudicators=judges)
+            marking.balanced_split(item_ids=item_ids, markers=markers, adjudicators=judges)
         return
-    check(balanced_split(item_ids=item_ids, markers=markers, adjudicators=judges), item_ids, markers, judges)
+    check(marking.balanced_split(item_ids=item_ids, markers=markers, adjudicators=judges), item_ids, markers, judges)
 
 
 def test_existing_assignments_are_kept_and_counted(scored, committee, administrator):  # noqa: F811
@@ -62,7 +61,7 @@ def test_existing_assignments_are_kept_and_counted(scored, committee, administra
     MarkingAssignment.objects.all().delete()
     items = sorted({a.attempt_item.item_version.item_id for a in open_answers(scored)})
     assignment_set(sitting_id=sitting_id, item_id=items[0], user=first, role="marker", assigned=True, by=administrator)
-    added = assignments_bulk_set(sitting_id=sitting_id, item_ids=items, markers=[first, second, third],
+    added = marking.assignments_bulk_set(sitting_id=sitting_id, item_ids=items, markers=[first, second, third],
                                  adjudicators=[judge], by=administrator)
     rows = MarkingAssignment.objects.filter(sitting_id=sitting_id)
     assert added == rows.count() - 1
@@ -72,7 +71,7 @@ def test_existing_assignments_are_kept_and_counted(scored, committee, administra
     assert rows.filter(item_id=items[0], user=first, role="marker").exists()
     loads = Counter(rows.filter(role="marker").values_list("user_id", flat=True))
     assert max(loads.values()) - min(loads.values()) <= 1
-    assert assignments_bulk_set(sitting_id=sitting_id, item_ids=items, markers=[first, second, third],
+    assert marking.assignments_bulk_set(sitting_id=sitting_id, item_ids=items, markers=[first, second, third],
                                 adjudicators=[judge], by=administrator) == 0  # twice: nothing more
 
 

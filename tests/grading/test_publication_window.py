@@ -10,8 +10,8 @@ from django.utils import timezone
 from exams.models import Attempt, Sitting
 from exams.services import attempt_start, attempt_submit
 from grading.models import ResultPublication
-from grading.services import attempt_score, sitting_results_publish
-from grading.services.results import START_IN_FLIGHT, GradingError
+from grading.services import attempt_score, results, sitting_results_publish
+from grading.services.results import GradingError
 from proctoring.models import CheckIn, RoomSession
 
 from .test_marking import committee, grant, mark_everything, scored  # noqa: F401 - fixtures
@@ -38,10 +38,10 @@ def test_publishing_is_refused_while_an_enrolled_candidate_can_still_start(marke
     assert "1 candidate can still start" in refused.value.message and "You can publish from" in refused.value.message
     # The grace: a start read its clock just before entry closed and may still be committing.
     with pytest.raises(GradingError):
-        sitting_results_publish(sitting_id=sitting.pk, by=chair, now=sitting.entry_closes_at + START_IN_FLIGHT / 2)
+        sitting_results_publish(sitting_id=sitting.pk, by=chair, now=sitting.entry_closes_at + results.START_IN_FLIGHT / 2)
     assert not ResultPublication.objects.exists()
     publication = sitting_results_publish(sitting_id=sitting.pk, by=chair,
-                                          now=sitting.entry_closes_at + START_IN_FLIGHT + timedelta(seconds=1))
+                                          now=sitting.entry_closes_at + results.START_IN_FLIGHT + timedelta(seconds=1))
     assert publication.attempts == 1
 
 
