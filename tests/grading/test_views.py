@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from grading.anonymity import anonymous_code, answer_token
+from grading import anonymity
+from grading.anonymity import anonymous_code
 from grading.models import ItemScore, ResultPublication
 
 from .test_marking import committee, grant, open_answers, scored  # noqa: F401 - fixtures
@@ -46,8 +47,8 @@ def test_marking_through_the_page_and_outsiders_get_404(scored, committee, answe
         assert client_for(outsider).get(url).status_code == 404
     assert client_for(None).get(url).status_code == 302
     next_answer = client_for(first).get(url).context["blind"].item_score
-    client_for(first).post(url, {"answer": answer_token(next_answer.pk, user_id=first.pk), "points": "0.5", "comment": "half"})
-    client_for(second).post(url, {"answer": answer_token(next_answer.pk, user_id=second.pk), "points": "0.5"})
+    client_for(first).post(url, {"answer": anonymity.answer_token(next_answer.pk, user_id=first.pk), "points": "0.5", "comment": "half"})
+    client_for(second).post(url, {"answer": anonymity.answer_token(next_answer.pk, user_id=second.pk), "points": "0.5"})
     next_answer.refresh_from_db()
     assert next_answer.marking == ItemScore.Marking.RESOLVED and next_answer.points == Decimal("0.50")
 
@@ -65,7 +66,7 @@ def test_the_chair_page_publishes_and_the_candidate_sees_the_result(scored, comm
     for answer in open_answers(scored):
         for marker in (first, second):
             client_for(marker).post(reverse("grading:mark_next", args=[sitting_id, answer.attempt_item.item_version.item_id]),
-                                    {"answer": answer_token(answer.pk, user_id=marker.pk), "points": str(answer.max_points)})
+                                    {"answer": anonymity.answer_token(answer.pk, user_id=marker.pk), "points": str(answer.max_points)})
     published = client_for(chair).post(url, {"action": "publish"}, follow=True)
     # Issue 10, point 13: the confirmation says in words what it counts, not "1 / 1".
     n = len(open_answers(scored))
