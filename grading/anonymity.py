@@ -16,7 +16,9 @@ from django.conf import settings
 
 def anonymous_code(attempt_id: int, *, purpose: str = "marking") -> str:
     """`purpose` keeps codes of different uses apart: a complaint's code does not reveal the marking code."""
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"{purpose}:{attempt_id}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"{purpose}:{attempt_id}".encode(), hashlib.sha256
+    ).digest()
     text = base64.b32encode(digest[:5]).decode()  # 8 characters, no ambiguity between cases
     return f"{text[:4]}-{text[4:]}"
 
@@ -36,7 +38,9 @@ def answer_token(item_score_id: int, *, user_id: int, purpose: str = "mark") -> 
 
 
 def token_matches(token: str, item_score_id: int, *, user_id: int, purpose: str = "mark") -> bool:
-    return hmac.compare_digest(token.encode(), answer_token(item_score_id, user_id=user_id, purpose=purpose).encode())
+    return hmac.compare_digest(
+        token.encode(), answer_token(item_score_id, user_id=user_id, purpose=purpose).encode()
+    )
 
 
 def queue_key(item_score_id: int, *, user_id: int) -> bytes:

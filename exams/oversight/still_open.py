@@ -34,7 +34,9 @@ class StillOpen:
     writing: int = 0  # real attempts in progress, paused ones included
     paused: int = 0
     may_start: int = 0  # enrolled candidates without an attempt who may still start
-    rooms_not_started: list[str] = field(default_factory=list)  # their candidates may start whenever the room starts
+    rooms_not_started: list[str] = field(
+        default_factory=list
+    )  # their candidates may start whenever the room starts
     # The earliest moment nobody can start or write, if the records fix it; None when it waits on a
     # person (a pause to resume, a room to start) or nothing is open.
     closes_at: datetime | None = None
@@ -44,7 +46,9 @@ class StillOpen:
         return not (self.writing or self.may_start)
 
 
-def sitting_still_open(sitting: Sitting, now: datetime, *, margin: timedelta | None = None) -> StillOpen:
+def sitting_still_open(
+    sitting: Sitting, now: datetime, *, margin: timedelta | None = None
+) -> StillOpen:
     """Return who can still start or write in `sitting` at `now` (all zero: nobody)."""
     margin = timedelta(seconds=settings.ANSWER_GRACE_SECONDS) if margin is None else margin
     moments: list[datetime] = []
@@ -64,13 +68,21 @@ def sitting_still_open(sitting: Sitting, now: datetime, *, margin: timedelta | N
             moments.append(max(attempt.answers_close_at(), now))
     sessions = {s.room_id: s for s in RoomSession.objects.filter(room__sitting=sitting)}
     rooms_not_started: set[str] = set()
-    for enrolment in Enrolment.objects.filter(sitting=sitting).exclude(pk__in=started).select_related("checkin", "room"):
+    for enrolment in (
+        Enrolment.objects.filter(sitting=sitting)
+        .exclude(pk__in=started)
+        .select_related("checkin", "room")
+    ):
         enrolment.sitting = sitting  # entry_closes_for reads it; one sitting, no query per row
         checkin = getattr(enrolment, "checkin", None)
         if checkin is not None and checkin.status == CheckIn.Status.ABSENT:
             continue
         session = sessions.get(enrolment.room_id)
-        if sitting.proctored and session is not None and session.stage in (RoomSession.Stage.COLLECTED, RoomSession.Stage.ENDED):
+        if (
+            sitting.proctored
+            and session is not None
+            and session.stage in (RoomSession.Stage.COLLECTED, RoomSession.Stage.ENDED)
+        ):
             continue  # start_refusal lets nobody start once the room's answers are collected
         closes = entry_closes_for(enrolment, session)
         if closes is None:
@@ -80,6 +92,9 @@ def sitting_still_open(sitting: Sitting, now: datetime, *, margin: timedelta | N
             may_start += 1
             moments.append(closes + margin)
     return StillOpen(
-        writing=writing, paused=paused, may_start=may_start, rooms_not_started=sorted(rooms_not_started),
+        writing=writing,
+        paused=paused,
+        may_start=may_start,
+        rooms_not_started=sorted(rooms_not_started),
         closes_at=None if unknown or not moments else max(moments),
     )

@@ -29,28 +29,47 @@ DEVICE = "e" * 32
 
 
 def grant(user, *codenames):
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="grading", codename__in=codenames))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="grading", codename__in=codenames)
+    )
     return type(user).objects.get(pk=user.pk)
 
 
 def sit(sitting, room, username):
     """A candidate sits the exam: every answer given, handed in, machine-scored."""
     candidate = UserFactory(username=username)
-    attempt = attempt_start(candidate=candidate, enrolment_id=enrol(sitting, room, candidate).pk, device_id=DEVICE)
+    attempt = attempt_start(
+        candidate=candidate, enrolment_id=enrol(sitting, room, candidate).pk, device_id=DEVICE
+    )
     changes = []
-    for seq, slot in enumerate(AttemptItem.objects.filter(attempt=attempt).select_related("item_version__item"), start=1):
+    for seq, slot in enumerate(
+        AttemptItem.objects.filter(attempt=attempt).select_related("item_version__item"), start=1
+    ):
         kind = slot.item_version.item.kind
-        value = "An answer for the committee." if kind in (ItemKind.FREE_TEXT, ItemKind.FILL_IN) else [0]
-        changes.append(AnswerChange(attempt_id=attempt.pk, candidate_id=candidate.pk, device_id=DEVICE, position=slot.position,
-                                    seq=seq, value=value))
+        value = (
+            "An answer for the committee."
+            if kind in (ItemKind.FREE_TEXT, ItemKind.FILL_IN)
+            else [0]
+        )
+        changes.append(
+            AnswerChange(
+                attempt_id=attempt.pk,
+                candidate_id=candidate.pk,
+                device_id=DEVICE,
+                position=slot.position,
+                seq=seq,
+                value=value,
+            )
+        )
     assert all(r.ok for r in responses_save(changes=changes))
     attempt_submit(attempt_id=attempt.pk, by="candidate")
     attempt_score(attempt_id=attempt.pk)
     return attempt
 
 
-def test_the_chair_cannot_publish_while_a_candidate_can_still_start(live_server_proc, new_context, login, screenshot,
-                                                                     transactional_db):
+def test_the_chair_cannot_publish_while_a_candidate_can_still_start(
+    live_server_proc, new_context, login, screenshot, transactional_db
+):
     """Issue 10, point 11: the chair publishes too early → refused with the reason; after the sitting
     closes → published, and the confirmation says in words what it counts (point 13)."""
     exam = make_exam(make_bank(topics=1, per_kind=1), per_topic=5)
@@ -61,10 +80,18 @@ def test_the_chair_cannot_publish_while_a_candidate_can_still_start(live_server_
     enrol(sitting, room, late)  # enrolled, not started yet: may still enter
     markers = [grant(UserFactory(username=f"marker{n}"), "mark_answers") for n in (1, 2)]
     chair = grant(UserFactory(username="chair"), "chair_marking")
-    for score in ItemScore.objects.filter(attempt=attempt, method="committee").select_related("attempt_item__item_version"):
+    for score in ItemScore.objects.filter(attempt=attempt, method="committee").select_related(
+        "attempt_item__item_version"
+    ):
         for marker in markers:
-            assignment_set(sitting_id=sitting.pk, item_id=score.attempt_item.item_version.item_id, user=marker, role="marker",
-                           assigned=True, by=chair)
+            assignment_set(
+                sitting_id=sitting.pk,
+                item_id=score.attempt_item.item_version.item_id,
+                user=marker,
+                role="marker",
+                assigned=True,
+                by=chair,
+            )
             mark_submit(item_score_id=score.pk, marker=marker, points=score.max_points)
 
     page = new_context().new_page()
@@ -74,7 +101,9 @@ def test_the_chair_cannot_publish_while_a_candidate_can_still_start(live_server_
     expect(page.get_by_test_id("still-open")).to_contain_text("1 candidate can still start.")
     expect(page.get_by_test_id("still-open")).to_contain_text("You can publish from")
     page.get_by_test_id("publish").click()
-    expect(page.locator(".messages")).to_contain_text("Not yet: people can still start or write in this sitting.")
+    expect(page.locator(".messages")).to_contain_text(
+        "Not yet: people can still start or write in this sitting."
+    )
     expect(page.locator(".messages")).to_contain_text("1 candidate can still start.")
     screenshot(page, "chair-publish-refused", full_page=True)
     assert not ResultPublication.objects.exists()
@@ -84,14 +113,18 @@ def test_the_chair_cannot_publish_while_a_candidate_can_still_start(live_server_
     page.reload()
     expect(page.get_by_test_id("still-open")).to_have_count(0)
     page.get_by_test_id("publish").click()
-    expect(page.locator(".messages")).to_contain_text("Results published for 1 attempt, every one scored: 0 passed.")
+    expect(page.locator(".messages")).to_contain_text(
+        "Results published for 1 attempt, every one scored: 0 passed."
+    )
     expect(page.locator(".messages")).to_contain_text("2 of 2 committee answers marked.")
     expect(page.get_by_test_id("publication")).to_contain_text("Published")
     screenshot(page, "chair-published", full_page=True)
     assert ResultPublication.objects.filter(sitting=sitting).exists()
 
 
-def test_the_chair_assigns_fifteen_items_in_one_submit(live_server_proc, new_context, login, screenshot, transactional_db):
+def test_the_chair_assigns_fifteen_items_in_one_submit(
+    live_server_proc, new_context, login, screenshot, transactional_db
+):
     """Issue 10, point 12: 15 committee items, three markers and an adjudicator, one submit (was 45)."""
     topic = TopicFactory()
     for n in range(8):
@@ -104,21 +137,35 @@ def test_the_chair_assigns_fifteen_items_in_one_submit(live_server_proc, new_con
     room = sitting.rooms.create(name="Room A")
     for name in ("alice", "carol"):
         sit(sitting, room, name)
-    markers = [grant(UserFactory(username=f"marker{n}", first_name=f"Marker{n}"), "mark_answers") for n in (1, 2, 3)]
+    markers = [
+        grant(UserFactory(username=f"marker{n}", first_name=f"Marker{n}"), "mark_answers")
+        for n in (1, 2, 3)
+    ]
     grant(UserFactory(username="judge", first_name="Judge"), "adjudicate")
     grant(UserFactory(username="chair"), "chair_marking")
     # One item already has a marker who marked an answer: kept, and counted in the split.
-    first_item = ItemScore.objects.filter(attempt__enrolment__sitting=sitting, method="committee").select_related(
-        "attempt_item__item_version").first()
-    assignment_set(sitting_id=sitting.pk, item_id=first_item.attempt_item.item_version.item_id, user=markers[0],
-                   role="marker", assigned=True, by=markers[0])
+    first_item = (
+        ItemScore.objects.filter(attempt__enrolment__sitting=sitting, method="committee")
+        .select_related("attempt_item__item_version")
+        .first()
+    )
+    assignment_set(
+        sitting_id=sitting.pk,
+        item_id=first_item.attempt_item.item_version.item_id,
+        user=markers[0],
+        role="marker",
+        assigned=True,
+        by=markers[0],
+    )
     mark_submit(item_score_id=first_item.pk, marker=markers[0], points=0)
 
     page = new_context().new_page()
     login(page, "chair")
     page.goto(f"{live_server_proc.url}/grading/sittings/{sitting.pk}/")
     form = page.get_by_test_id("bulk-assign")
-    expect(form.get_by_role("checkbox", checked=True)).to_have_count(15)  # every item chosen by default
+    expect(form.get_by_role("checkbox", checked=True)).to_have_count(
+        15
+    )  # every item chosen by default
     for name in ("marker1", "marker2", "marker3"):
         form.get_by_test_id("markers").get_by_label(name, exact=False).check()
     form.get_by_test_id("adjudicators").get_by_label("judge", exact=False).check()

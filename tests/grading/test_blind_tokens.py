@@ -30,16 +30,27 @@ def many_answers(db, administrator):
     room = sitting.rooms.create(name="Room A")
     for n in range(CANDIDATES):
         candidate = UserFactory(username=f"cand{n}")
-        attempt = attempt_start(candidate=candidate, enrolment_id=enrol(sitting, room, candidate).pk, device_id="a" * 32)
+        attempt = attempt_start(
+            candidate=candidate, enrolment_id=enrol(sitting, room, candidate).pk, device_id="a" * 32
+        )
         answer_all(attempt, right=True)
         attempt_submit(attempt_id=attempt.pk, by="candidate")
         attempt_score(attempt_id=attempt.pk)
-    scores = ItemScore.objects.filter(attempt__enrolment__sitting=sitting,
-                                      attempt_item__item_version__item__kind=ItemKind.FREE_TEXT)
+    scores = ItemScore.objects.filter(
+        attempt__enrolment__sitting=sitting,
+        attempt_item__item_version__item__kind=ItemKind.FREE_TEXT,
+    )
     item_id = scores.values_list("attempt_item__item_version__item_id", flat=True).first()
     markers = [grant(UserFactory(username=f"m{n}"), "mark_answers") for n in (1, 2)]
     for marker in markers:
-        assignment_set(sitting_id=sitting.pk, item_id=item_id, user=marker, role="marker", assigned=True, by=administrator)
+        assignment_set(
+            sitting_id=sitting.pk,
+            item_id=item_id,
+            user=marker,
+            role="marker",
+            assigned=True,
+            by=administrator,
+        )
     return sitting, item_id, markers, scores
 
 
@@ -70,7 +81,9 @@ def test_the_queue_is_not_served_in_attempt_order(many_answers):
             page = client_for(marker).get(url)
             score = page.context["blind"].item_score
             served[marker.pk].append(score.attempt_id)
-            client_for(marker).post(url, {"answer": hidden_answer(page.content.decode()), "points": "0"})
+            client_for(marker).post(
+                url, {"answer": hidden_answer(page.content.decode()), "points": "0"}
+            )
         assert client_for(marker).get(url).status_code == 302  # all marked
     in_attempt_order = sorted(served[first.pk])
     assert sorted(served[second.pk]) == in_attempt_order  # each marked every answer once
@@ -84,7 +97,9 @@ def test_a_forged_token_is_refused_without_a_500(many_answers):
     url = reverse("grading:mark_next", args=[sitting.pk, item_id])
     for forged in ("abc", "", "9" * 40, "' OR 1=1 --", "x" * 500):
         for points in ("1", "abc", "1e999999", "-1"):
-            response = client_for(first).post(url, {"answer": forged, "points": points}, follow=True)
+            response = client_for(first).post(
+                url, {"answer": forged, "points": points}, follow=True
+            )
             assert response.status_code == 200
             assert any(m.level_tag == "error" for m in response.context["messages"])
     assert not Mark.objects.exists()
@@ -96,9 +111,15 @@ def test_a_row_id_or_another_markers_token_names_nothing(many_answers):
     url = reverse("grading:mark_next", args=[sitting.pk, item_id])
     theirs = hidden_answer(client_for(second).get(url).content.decode())
     some = scores.first()
-    for answer in (theirs, str(some.pk), anonymity.answer_token(some.pk, user_id=first.pk, purpose="adjudicate")):
+    for answer in (
+        theirs,
+        str(some.pk),
+        anonymity.answer_token(some.pk, user_id=first.pk, purpose="adjudicate"),
+    ):
         response = client_for(first).post(url, {"answer": answer, "points": "0"}, follow=True)
         assert "No such answer." in [str(m) for m in response.context["messages"]]
     assert not Mark.objects.exists()
-    client_for(first).post(url, {"answer": anonymity.answer_token(some.pk, user_id=first.pk), "points": "0"})
+    client_for(first).post(
+        url, {"answer": anonymity.answer_token(some.pk, user_id=first.pk), "points": "0"}
+    )
     assert Mark.objects.filter(marker=first, item_score=some).exists()

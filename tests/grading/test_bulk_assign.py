@@ -21,7 +21,11 @@ from .test_views import client_for
 def check(plans, item_ids, markers, adjudicators):
     assert [p.item_id for p in plans] == item_ids
     for plan in plans:
-        assert len(plan.markers) == 2 and len(set(plan.markers)) == 2 and set(plan.markers) <= set(markers)
+        assert (
+            len(plan.markers) == 2
+            and len(set(plan.markers)) == 2
+            and set(plan.markers) <= set(markers)
+        )
         assert plan.adjudicator in adjudicators and plan.adjudicator not in plan.markers
 
 
@@ -41,17 +45,26 @@ def test_a_balanced_split_gives_two_distinct_markers_and_even_loads(items, marke
 
 
 @given(items=st.integers(1, 30), people=st.integers(3, 7), data=st.data())
-def test_a_split_with_people_in_both_roles_never_makes_a_marker_adjudicate_their_item(items, people, data):
+def test_a_split_with_people_in_both_roles_never_makes_a_marker_adjudicate_their_item(
+    items, people, data
+):
     """Issue 10, point 12: the same people may mark and adjudicate, never on the same item."""
     everyone = list(range(1, people + 1))
     markers = data.draw(st.lists(st.sampled_from(everyone), min_size=2, unique=True))
     judges = data.draw(st.lists(st.sampled_from(everyone), min_size=1, unique=True))
     item_ids = list(range(items))
-    if all(set(judges) <= set(pair) for pair in combinations(markers, 2)):  # nobody left to adjudicate
+    if all(
+        set(judges) <= set(pair) for pair in combinations(markers, 2)
+    ):  # nobody left to adjudicate
         with pytest.raises(GradingError):
             marking.balanced_split(item_ids=item_ids, markers=markers, adjudicators=judges)
         return
-    check(marking.balanced_split(item_ids=item_ids, markers=markers, adjudicators=judges), item_ids, markers, judges)
+    check(
+        marking.balanced_split(item_ids=item_ids, markers=markers, adjudicators=judges),
+        item_ids,
+        markers,
+        judges,
+    )
 
 
 def test_existing_assignments_are_kept_and_counted(scored, committee, administrator):  # noqa: F811
@@ -60,19 +73,42 @@ def test_existing_assignments_are_kept_and_counted(scored, committee, administra
     sitting_id = scored.enrolment.sitting_id
     MarkingAssignment.objects.all().delete()
     items = sorted({a.attempt_item.item_version.item_id for a in open_answers(scored)})
-    assignment_set(sitting_id=sitting_id, item_id=items[0], user=first, role="marker", assigned=True, by=administrator)
-    added = marking.assignments_bulk_set(sitting_id=sitting_id, item_ids=items, markers=[first, second, third],
-                                 adjudicators=[judge], by=administrator)
+    assignment_set(
+        sitting_id=sitting_id,
+        item_id=items[0],
+        user=first,
+        role="marker",
+        assigned=True,
+        by=administrator,
+    )
+    added = marking.assignments_bulk_set(
+        sitting_id=sitting_id,
+        item_ids=items,
+        markers=[first, second, third],
+        adjudicators=[judge],
+        by=administrator,
+    )
     rows = MarkingAssignment.objects.filter(sitting_id=sitting_id)
     assert added == rows.count() - 1
     for item in items:
         on_item = rows.filter(item_id=item)
-        assert on_item.filter(role="marker").count() == 2 and on_item.filter(role="adjudicator").count() == 1
+        assert (
+            on_item.filter(role="marker").count() == 2
+            and on_item.filter(role="adjudicator").count() == 1
+        )
     assert rows.filter(item_id=items[0], user=first, role="marker").exists()
     loads = Counter(rows.filter(role="marker").values_list("user_id", flat=True))
     assert max(loads.values()) - min(loads.values()) <= 1
-    assert marking.assignments_bulk_set(sitting_id=sitting_id, item_ids=items, markers=[first, second, third],
-                                adjudicators=[judge], by=administrator) == 0  # twice: nothing more
+    assert (
+        marking.assignments_bulk_set(
+            sitting_id=sitting_id,
+            item_ids=items,
+            markers=[first, second, third],
+            adjudicators=[judge],
+            by=administrator,
+        )
+        == 0
+    )  # twice: nothing more
 
 
 def test_the_chair_assigns_every_item_in_one_post(scored, committee, administrator, alice):  # noqa: F811
@@ -83,17 +119,28 @@ def test_the_chair_assigns_every_item_in_one_post(scored, committee, administrat
     chair = grant(administrator, "chair_marking")
     url = reverse("grading:chair_sitting", args=[sitting_id])
     items = sorted({a.attempt_item.item_version.item_id for a in open_answers(scored)})
-    form = {"action": "bulk_assign", "items": [str(i) for i in items], "markers": [first.pk, second.pk, third.pk],
-            "adjudicators": [judge.pk], "split": "balanced"}
+    form = {
+        "action": "bulk_assign",
+        "items": [str(i) for i in items],
+        "markers": [first.pk, second.pk, third.pk],
+        "adjudicators": [judge.pk],
+        "split": "balanced",
+    }
     assert client_for(alice).post(url, form).status_code == 404
     refused = client_for(chair).post(url, {**form, "markers": [first.pk], "items": [str(items[0])]})
     assert refused.status_code == 400 and "at least two markers" in refused.content.decode()
     kept = refused.context["bulk_form"]
     assert kept["items"].value() == [str(items[0])] and kept["markers"].value() == [str(first.pk)]
-    assert client_for(chair).post(url, {**form, "items": ["999999"]}).status_code == 400  # not an item of the sitting
+    assert (
+        client_for(chair).post(url, {**form, "items": ["999999"]}).status_code == 400
+    )  # not an item of the sitting
     assert not MarkingAssignment.objects.exists()
     assert client_for(chair).post(url, form).status_code == 302
     rows = MarkingAssignment.objects.filter(sitting_id=sitting_id)
     assert rows.count() == 3 * len(items)
     for item in items:
-        assert sorted(rows.filter(item_id=item).values_list("role", flat=True)) == ["adjudicator", "marker", "marker"]
+        assert sorted(rows.filter(item_id=item).values_list("role", flat=True)) == [
+            "adjudicator",
+            "marker",
+            "marker",
+        ]
