@@ -62,8 +62,11 @@ def _mark_post(request: HttpRequest, sitting_id: int, item_id: int, *, purpose: 
     """Validate a mark's form, find the answer its token names for this person, call the service."""
     form = MarkForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+        if "answer" in form.errors:
+            messages.error(request, _("No such answer."))
+        for name, errors in form.errors.items():
+            if name != "answer":
+                messages.error(request, f"{form.fields[name].label}: {' '.join(errors)}")
         return
     answer_id = answer_for_token(
         request.user, form.cleaned_data["answer"], sitting_id, item_id, purpose=purpose
