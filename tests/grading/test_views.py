@@ -134,3 +134,25 @@ def test_a_refused_key_correction_keeps_what_was_typed(scored, administrator):  
     unknown = client_for(chair).post(reverse("grading:corrections"), {**typed, "item": "NO-SUCH"}).content.decode()
     assert "No item with that code." in unknown and f'value="{typed["reason"]}"' in unknown
     assert not KeyCorrection.objects.exists()
+
+
+def test_malformed_posts_to_the_committee_pages_get_no_500(scored, committee, administrator):  # noqa: F811
+    """Issue 10, points 12, 13, 16 (and 22): every grading POST goes through a form; garbage gets a message."""
+    chair = grant(administrator, "chair_marking", "correct_keys")
+    (first, _second, _third), judge = committee
+    sitting_id = scored.enrolment.sitting_id
+    item_id = open_answers(scored)[0].attempt_item.item_version.item_id
+    huge = "9" * 400
+    posts = [
+        (chair, reverse("grading:chair_sitting", args=[sitting_id]), {"action": "clinical", "attempt": "abc", "points": huge}),
+        (chair, reverse("grading:chair_sitting", args=[sitting_id]), {"action": "bulk_assign", "items": ["x"], "markers": ["y"]}),
+        (chair, reverse("grading:chair_sitting", args=[sitting_id]), {"action": "assign", "item": huge, "user": "z", "role": "boss"}),
+        (chair, reverse("grading:chair_sitting", args=[sitting_id]), {"action": "nonsense"}),
+        (chair, reverse("grading:corrections"), {"item": "", "action": "explode", "version": "abc"}),
+        (first, reverse("grading:mark_next", args=[sitting_id, item_id]), {"answer": huge, "points": huge, "comment": "x" * 5000}),
+        (judge, reverse("grading:adjudicate", args=[sitting_id, item_id]), {"answer": "abc", "points": "NaN"}),
+    ]
+    for user, url, data in posts:
+        response = client_for(user).post(url, data)
+        assert response.status_code in (302, 400), (url, data, response.status_code)
+    assert not ResultPublication.objects.exists()
