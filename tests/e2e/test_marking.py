@@ -20,7 +20,9 @@ ESSAY = "The anastomosis is checked for leaks before closing; drains are placed 
 
 
 def grant(user, *codenames):
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="grading", codename__in=codenames))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="grading", codename__in=codenames)
+    )
 
 
 @pytest.fixture
@@ -28,21 +30,38 @@ def marked_sitting(transactional_db):
     exam = make_exam(make_bank(topics=1, per_kind=1), per_topic=5)
     sitting = make_sitting(exam)
     alice = UserFactory(username="alice", first_name="Alice", last_name="Batbayar")
-    attempt = attempt_start(candidate=alice, enrolment_id=enrol(sitting, sitting.rooms.create(name="Room A"), alice).pk,
-                            device_id=DEVICE)
+    attempt = attempt_start(
+        candidate=alice,
+        enrolment_id=enrol(sitting, sitting.rooms.create(name="Room A"), alice).pk,
+        device_id=DEVICE,
+    )
     changes = []
-    for seq, slot in enumerate(AttemptItem.objects.filter(attempt=attempt).select_related("item_version__item"), start=1):
+    for seq, slot in enumerate(
+        AttemptItem.objects.filter(attempt=attempt).select_related("item_version__item"), start=1
+    ):
         kind = slot.item_version.item.kind
         if kind == ItemKind.FREE_TEXT:
             value = ESSAY
         elif kind == ItemKind.FILL_IN:
-            value = slot.item_version.key[0].upper()  # right, typed differently: the pre-match still finds it
+            value = slot.item_version.key[
+                0
+            ].upper()  # right, typed differently: the pre-match still finds it
         else:
             value = sorted(slot.option_order.index(o) for o in slot.item_version.key)
-        changes.append(AnswerChange(attempt_id=attempt.pk, candidate_id=alice.pk, device_id=DEVICE, position=slot.position,
-                                    seq=seq, value=value))
+        changes.append(
+            AnswerChange(
+                attempt_id=attempt.pk,
+                candidate_id=alice.pk,
+                device_id=DEVICE,
+                position=slot.position,
+                seq=seq,
+                value=value,
+            )
+        )
     assert all(r.ok for r in responses_save(changes=changes))
-    Attempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.SUBMITTED, submitted_at=timezone.now(), submitted_by="candidate")
+    Attempt.objects.filter(pk=attempt.pk).update(
+        status=AttemptStatus.SUBMITTED, submitted_at=timezone.now(), submitted_by="candidate"
+    )
     attempt_score(attempt_id=attempt.pk)
     chair = UserFactory(username="chair", first_name="Chair", last_name="Person")
     grant(chair, "chair_marking")
@@ -50,11 +69,27 @@ def marked_sitting(transactional_db):
     grant(people["marker1"], "mark_answers")
     grant(people["marker2"], "mark_answers")
     grant(people["judge"], "adjudicate")
-    for score in ItemScore.objects.filter(attempt=attempt, method="committee").select_related("attempt_item__item_version"):
+    for score in ItemScore.objects.filter(attempt=attempt, method="committee").select_related(
+        "attempt_item__item_version"
+    ):
         item_id = score.attempt_item.item_version.item_id
         for name in ("marker1", "marker2"):
-            assignment_set(sitting_id=sitting.pk, item_id=item_id, user=people[name], role="marker", assigned=True, by=chair)
-        assignment_set(sitting_id=sitting.pk, item_id=item_id, user=people["judge"], role="adjudicator", assigned=True, by=chair)
+            assignment_set(
+                sitting_id=sitting.pk,
+                item_id=item_id,
+                user=people[name],
+                role="marker",
+                assigned=True,
+                by=chair,
+            )
+        assignment_set(
+            sitting_id=sitting.pk,
+            item_id=item_id,
+            user=people["judge"],
+            role="adjudicator",
+            assigned=True,
+            by=chair,
+        )
     return sitting, attempt
 
 
@@ -74,7 +109,9 @@ def test_two_markers_and_an_adjudicator_mark_blind_then_the_result_is_published(
 ):
     sitting, attempt = marked_sitting
     base = live_server_proc.url
-    essay_max = ItemScore.objects.get(attempt=attempt, attempt_item__item_version__item__kind=ItemKind.FREE_TEXT).max_points
+    essay_max = ItemScore.objects.get(
+        attempt=attempt, attempt_item__item_version__item__kind=ItemKind.FREE_TEXT
+    ).max_points
 
     first = new_context().new_page()
     login(first, "marker1")
@@ -85,6 +122,12 @@ def test_two_markers_and_an_adjudicator_mark_blind_then_the_result_is_published(
     from grading.anonymity import anonymous_code
 
     expect(first.get_by_test_id("anonymous-code")).to_have_text(anonymous_code(attempt.pk))
+    # Issue 10, point 16: the form names the answer by an opaque token, not the score row's id.
+    token = first.locator("input[name=answer]").get_attribute("value")
+    assert (
+        not token.isdigit()
+        and not ItemScore.objects.filter(pk__in=[t for t in token.split() if t.isdigit()]).exists()
+    )
     screenshot(first, "marking-screen")
     mark_all(first, base, lambda text: str(essay_max))  # full points on both answers
 
@@ -92,7 +135,10 @@ def test_two_markers_and_an_adjudicator_mark_blind_then_the_result_is_published(
     login(second, "marker2")
     # Far from the first marker on the essay: it goes to the adjudicator. Same on the fill-in.
     mark_all(second, base, lambda text: "0" if ESSAY[:20] in text else str(essay_max))
-    assert ItemScore.objects.filter(attempt=attempt, marking=ItemScore.Marking.ADJUDICATION).count() == 1
+    assert (
+        ItemScore.objects.filter(attempt=attempt, marking=ItemScore.Marking.ADJUDICATION).count()
+        == 1
+    )
 
     judge = new_context().new_page()
     login(judge, "judge")
@@ -101,7 +147,12 @@ def test_two_markers_and_an_adjudicator_mark_blind_then_the_result_is_published(
     expect(judge.get_by_test_id("marks")).to_contain_text("First mark")
     judge.get_by_test_id("points").fill(str(essay_max / 2))
     judge.get_by_role("button", name="Decide").click()
-    assert ItemScore.objects.get(attempt=attempt, attempt_item__item_version__item__kind=ItemKind.FREE_TEXT).points == essay_max / 2
+    assert (
+        ItemScore.objects.get(
+            attempt=attempt, attempt_item__item_version__item__kind=ItemKind.FREE_TEXT
+        ).points
+        == essay_max / 2
+    )
 
     chair = new_context().new_page()
     login(chair, "chair")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from grading import anonymity
 from grading.anonymity import anonymous_code
 from grading.models import ItemScore, ResultPublication
 
@@ -45,8 +47,8 @@ def test_marking_through_the_page_and_outsiders_get_404(scored, committee, answe
         assert client_for(outsider).get(url).status_code == 404
     assert client_for(None).get(url).status_code == 302
     next_answer = client_for(first).get(url).context["blind"].item_score
-    client_for(first).post(url, {"answer": next_answer.pk, "points": "0.5", "comment": "half"})
-    client_for(second).post(url, {"answer": next_answer.pk, "points": "0.5"})
+    client_for(first).post(url, {"answer": anonymity.answer_token(next_answer.pk, user_id=first.pk), "points": "0.5", "comment": "half"})
+    client_for(second).post(url, {"answer": anonymity.answer_token(next_answer.pk, user_id=second.pk), "points": "0.5"})
     next_answer.refresh_from_db()
     assert next_answer.marking == ItemScore.Marking.RESOLVED and next_answer.points == Decimal("0.50")
 
@@ -64,8 +66,12 @@ def test_the_chair_page_publishes_and_the_candidate_sees_the_result(scored, comm
     for answer in open_answers(scored):
         for marker in (first, second):
             client_for(marker).post(reverse("grading:mark_next", args=[sitting_id, answer.attempt_item.item_version.item_id]),
-                                    {"answer": answer.pk, "points": str(answer.max_points)})
-    client_for(chair).post(url, {"action": "publish"})
+                                    {"answer": anonymity.answer_token(answer.pk, user_id=marker.pk), "points": str(answer.max_points)})
+    published = client_for(chair).post(url, {"action": "publish"}, follow=True)
+    # Issue 10, point 13: the confirmation says in words what it counts, not "1 / 1".
+    n = len(open_answers(scored))
+    assert [str(m) for m in published.context["messages"]] == [
+        f"Results published for 1 attempt, every one scored: 1 passed. {n} of {n} committee answers marked."]
     assert ResultPublication.objects.filter(sitting_id=sitting_id).exists()
     result = client_for(alice).get(result_url).content.decode()
     assert 'data-testid="final-percent">100 %' in result and "Passed" in result
@@ -108,3 +114,45 @@ def test_the_chair_enters_the_clinical_part(scored, committee, administrator, ex
     assert scored.enrolment.ticket_number in client_for(chair).get(url).content.decode()
     client_for(chair).post(url, {"action": "clinical", "attempt": scored.pk, "points": "15", "max_points": "20"})
     assert AttemptScore.objects.get(attempt=scored).percent == 92  # 100 × 0.7 + 75 × 0.3 = 92.5 → 92
+
+
+def test_a_refused_key_correction_keeps_what_was_typed(scored, administrator):  # noqa: F811
+    """Issue 10, point 13: a refused dry run cleared the whole form, the reason included."""
+    from exams.models import AttemptItem, ItemKind
+    from grading.models import KeyCorrection
+
+    chair = grant(administrator, "correct_keys")
+    slot = AttemptItem.objects.filter(attempt=scored, item_version__item__kind=ItemKind.SINGLE).select_related("item_version__item").first()
+    typed = {"item": slot.item_version.item.code, "action": "accept_more", "keys": "Z | Q",
+             "reason": "Two options are defensible after the 2025 guideline"}
+    page = client_for(chair).post(reverse("grading:corrections"), typed)
+    html = page.content.decode()
+    assert page.status_code == 400 and "A key must name options of the item." in html
+    for value in (typed["item"], "Z | Q", typed["reason"]):
+        assert f'value="{value}"' in html
+    assert re.search(r'<input[^>]*value="accept_more"[^>]*checked', html)
+    unknown = client_for(chair).post(reverse("grading:corrections"), {**typed, "item": "NO-SUCH"}).content.decode()
+    assert "No item with that code." in unknown and f'value="{typed["reason"]}"' in unknown
+    assert not KeyCorrection.objects.exists()
+
+
+def test_malformed_posts_to_the_committee_pages_get_no_500(scored, committee, administrator):  # noqa: F811
+    """Issue 10, points 12, 13, 16 (and 22): every grading POST goes through a form; garbage gets a message."""
+    chair = grant(administrator, "chair_marking", "correct_keys")
+    (first, _second, _third), judge = committee
+    sitting_id = scored.enrolment.sitting_id
+    item_id = open_answers(scored)[0].attempt_item.item_version.item_id
+    huge = "9" * 400
+    posts = [
+        (chair, reverse("grading:chair_sitting", args=[sitting_id]), {"action": "clinical", "attempt": "abc", "points": huge}),
+        (chair, reverse("grading:chair_sitting", args=[sitting_id]), {"action": "bulk_assign", "items": ["x"], "markers": ["y"]}),
+        (chair, reverse("grading:chair_sitting", args=[sitting_id]), {"action": "assign", "item": huge, "user": "z", "role": "boss"}),
+        (chair, reverse("grading:chair_sitting", args=[sitting_id]), {"action": "nonsense"}),
+        (chair, reverse("grading:corrections"), {"item": "", "action": "explode", "version": "abc"}),
+        (first, reverse("grading:mark_next", args=[sitting_id, item_id]), {"answer": huge, "points": huge, "comment": "x" * 5000}),
+        (judge, reverse("grading:adjudicate", args=[sitting_id, item_id]), {"answer": "abc", "points": "NaN"}),
+    ]
+    for user, url, data in posts:
+        response = client_for(user).post(url, data)
+        assert response.status_code in (302, 400), (url, data, response.status_code)
+    assert not ResultPublication.objects.exists()
