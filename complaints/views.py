@@ -99,11 +99,14 @@ def mine(request: HttpRequest, reference: str) -> HttpResponse:
 def attachment(request: HttpRequest, reference: str, file_id: int) -> FileResponse:
     """A supporting file, to its complainant and the committee; never shown inline (PDFs are downloads)."""
     complaint = get_object_or_404(Complaint, reference=reference)
-    if complaint.candidate_id != request.user.pk:
+    own = complaint.candidate_id == request.user.pk
+    if not own:
         _require_committee(request)
-        audit_append("complaint.file_opened", subject=f"complaint:{complaint.pk}", actor=request.user,
-                     data={"file": file_id, "address": request.META.get("REMOTE_ADDR", "")})
     item = get_object_or_404(ComplaintFile, pk=file_id, complaint=complaint)
+    if not own:
+        # Only once the file is found and may be seen: an entry for a 404 says someone read what they did not.
+        audit_append("complaint.file_opened", subject=f"complaint:{complaint.pk}", actor=request.user,
+                     data={"file": item.pk, "address": request.META.get("REMOTE_ADDR", "")})
     inline = item.content_type.startswith("image/")
     response = FileResponse(item.stored.open("rb"), content_type=item.content_type, as_attachment=not inline,
                             filename=item.stored.name.rsplit("/", 1)[-1])
