@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
+import io
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
+from PIL import Image
 
 from complaints.models import Complaint
 from complaints.services import ComplaintError, complaint_file
+from complaints.uploads import UploadRefused, checked_file, checked_files
 
 from ..proctoring.conftest import client_for
+from .files import picture, png_claiming
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "complaint_pictures.py"
 
 GROUNDS = "The proctor stopped my exam for ten minutes because my camera froze; I lost that time."
 
@@ -39,3 +48,39 @@ def test_complaints_per_exam_are_capped_with_a_clear_refusal(finished, settings)
     )
     assert page.status_code == 400 and "the most that can be filed" in page.content.decode()
     assert Complaint.objects.count() == 3
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("complaint_pictures", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_five_40_megapixel_photos_cost_a_bounded_amount_of_memory():
+    """Issue 10, point 19c: five 40-megapixel pictures cost the server 600-700 MB at the peak; now about 110 MB.
+
+    Measured in a fresh process (bench/complaint_pictures.py): the decoding is Pillow's C code,
+    which tracemalloc does not see, so the process's own high-water mark is read.
+    """
+    result = _bench().measure(5, 40, "JPEG")
+    assert result["peak_rise_mb"] < 250, result
+    assert sum(result["stored_pixels"]) <= 40_000_000, result  # the complaint's budget, shared out
+
+
+def test_a_png_too_large_to_decode_is_refused_from_its_header():
+    """Issue 10, point 19c: a PNG or WebP is decoded whole, so its pixels are limited before decoding."""
+    with pytest.raises(UploadRefused, match="PNG and WebP pictures may have at most 16 megapixels"):
+        checked_file(png_claiming(5000, 4000, name="screen.png"))
+
+
+def test_the_pictures_of_one_complaint_share_one_pixel_budget(settings):
+    """Issue 10, point 19c: each picture is stored at most at its share of the complaint's pixel budget."""
+    settings.COMPLAINT_MAX_TOTAL_PIXELS = 2_000_000
+    checked = checked_files(
+        [picture("a.jpg", size=(2000, 1500)), picture("b.png", kind="PNG", size=(2000, 1500))]
+    )
+    for one in checked:
+        stored = Image.open(io.BytesIO(one.content))
+        assert stored.width * stored.height <= 1_000_000 and stored.size == (one.width, one.height)
+        assert abs(stored.width / stored.height - 4 / 3) < 0.01  # reduced, not cropped or squashed
