@@ -84,3 +84,29 @@ def test_the_pictures_of_one_complaint_share_one_pixel_budget(settings):
         stored = Image.open(io.BytesIO(one.content))
         assert stored.width * stored.height <= 1_000_000 and stored.size == (one.width, one.height)
         assert abs(stored.width / stored.height - 4 / 3) < 0.01  # reduced, not cropped or squashed
+
+
+def test_filings_sent_at_once_cannot_pass_the_cap_together(transactional_db, finished, settings):
+    """Issue 10, point 19b: the cap holds when filings race (two tabs, a script): each counts under the enrolment's lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import close_old_connections, connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (DATABASE_URL)")
+    settings.COMPLAINT_MAX_PER_ENROLMENT = 2
+    file_conduct(finished)
+
+    def attempt_filing(_: int) -> str:
+        try:
+            file_conduct(finished)
+            return "filed"
+        except ComplaintError as exc:
+            return exc.code
+        finally:
+            close_old_connections()
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt_filing, range(8)))
+    assert sorted(outcomes) == ["filed"] + ["too_many"] * 7
+    assert Complaint.objects.filter(enrolment_id=finished.enrolment_id).count() == 2
