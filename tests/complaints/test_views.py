@@ -190,3 +190,27 @@ def test_opening_a_complaint_file_is_audited_only_when_access_is_granted(complai
     assert client_for(first).get(reverse("complaints:attachment", args=[complaint.reference, mine.pk])).status_code == 200
     entry = AuditEntry.objects.get(kind="complaint.file_opened")
     assert entry.actor_id == first.pk and entry.subject == f"complaint:{complaint.pk}" and entry.data["file"] == mine.pk
+
+
+def test_malformed_posts_to_the_complaint_pages_get_a_message_not_a_500(complaint, finished, deciders):
+    """Issue 10 (point 22, on the complaint pages): every POST goes through a Django form."""
+    first, _second, chair = deciders
+    own = client_for(finished.candidate)
+    new = reverse("complaints:new", args=[finished.enrolment_id])
+    for positions in ("9" * 40, "1e5", "-3", "½", "²"):
+        answer = own.post(new, {"kind": "conduct", "grounds": GROUNDS, "positions": positions})
+        assert answer.status_code == 400 and "whole numbers" in answer.content.decode(), positions
+    assert own.post(new, {"kind": "x" * 500, "grounds": "g" * 50_000}).status_code == 400
+    case = reverse("complaints:case", args=[complaint.reference])
+    for member in ("abc", "9" * 30, "-1", "1.5"):
+        answer = client_for(chair).post(reverse("complaints:case_assign", args=[complaint.reference]), {"member": member})
+        assert answer.status_code == 302 and answer["Location"] == case, member
+    assert client_for(chair).post(reverse("complaints:case_assign", args=[complaint.reference]),
+                                  {"member": 10**9}).status_code == 404
+    complaint_assign(complaint_id=complaint.pk, member=first, by=first)
+    decide = reverse("complaints:case_decide", args=[complaint.reference])
+    for data in ({"decision": "x" * 500}, {"reasons": "r" * 50_000}, {"decision": ["upheld", "rejected"], "remedy": "none"}):
+        answer = client_for(first).post(decide, data, follow=True)
+        assert answer.status_code == 200, data
+    complaint.refresh_from_db()
+    assert complaint.is_open
