@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.files.base import ContentFile
@@ -148,10 +149,17 @@ def complaint_file(*, enrolment_id: int, candidate: AbstractBaseUser, kind: str,
     if refusal:
         raise ComplaintError(refusal, code="window")
     chosen = _positions(attempt, positions)
+    _refuse_beyond_cap(enrolment)  # before the files are read: the cheap refusal first
     files = checked_files(uploads)  # all are checked before anything is written
     stored: list[str] = []
     try:
         with transaction.atomic():
+            # Race: two filings sent at once (two tabs, a script) both counted under the cap before
+            # either was written. The enrolment's row, locked (NO KEY: inserts that refer to it are not
+            # held up), makes them count one after the other. Taken before the audit chain's lock, the
+            # order every other write that locks an enrolment keeps.
+            Enrolment.objects.select_for_update(no_key=True).filter(pk=enrolment.pk).first()
+            _refuse_beyond_cap(enrolment)
             complaint = Complaint.objects.create(
                 reference=f"new-{uuid.uuid4().hex[:16]}", enrolment=enrolment, attempt=attempt, candidate=candidate, kind=kind,
                 grounds=grounds, positions=chosen, filed_at=now, decision_due_at=window.decision_due_at,
@@ -163,7 +171,7 @@ def complaint_file(*, enrolment_id: int, candidate: AbstractBaseUser, kind: str,
             audit_append("complaint.filed", subject=f"complaint:{complaint.pk}", actor=candidate, at=now, data={
                 "reference": complaint.reference, "enrolment": enrolment.pk, "attempt": attempt.pk if attempt else None,
                 "kind": kind, "positions": chosen,
-                "grounds_sha256": _digest(grounds), "files": [{"name": f.name, "sha256": f.sha256} for f in files],
+                "grounds_sha256": _digest(grounds), "files": [_file_entry(f) for f in files],
                 "decision_due_at": window.decision_due_at,
             })
             from .tasks import acknowledge_complaint
@@ -174,6 +182,23 @@ def complaint_file(*, enrolment_id: int, candidate: AbstractBaseUser, kind: str,
             default_storage.delete(name)
         raise
     return complaint
+
+
+def _file_entry(checked: CheckedFile) -> dict:
+    entry = {"name": checked.name, "sha256": checked.sha256}
+    if checked.original_sha256:  # a rewritten copy is stored: what came, and what it was without
+        entry.update(original_sha256=checked.original_sha256, removed=list(checked.removed))
+    return entry
+
+
+def _refuse_beyond_cap(enrolment: Enrolment) -> None:
+    """Refuse a complaint past the number one candidate may file about one exam (settings)."""
+    cap = int(getattr(settings, "COMPLAINT_MAX_PER_ENROLMENT", 10))
+    if Complaint.objects.filter(enrolment=enrolment).count() >= cap:
+        raise ComplaintError(
+            _("You have filed %(n)d complaints about this exam, the most that can be filed; the committee "
+              "decides each of them.") % {"n": cap},
+            code="too_many")
 
 
 def _digest(text: str) -> str:

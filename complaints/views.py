@@ -7,8 +7,6 @@ case assigned to them (R-SEC-1: markers see anonymised answers).
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -27,6 +25,7 @@ from proctoring.services import evidence_open
 
 from . import services
 from .case_file import case_file
+from .forms import AssignForm, DecideForm, FilingForm, first_error
 from .models import Complaint, ComplaintFile
 from .selectors import committee_rows, complainant_code, filing_choices
 
@@ -46,14 +45,6 @@ def _own_complaint(request: HttpRequest, reference: str) -> Complaint:
     return get_object_or_404(Complaint.objects.select_related("enrolment__sitting__exam"), reference=reference, candidate=request.user)
 
 
-def _positions(text: str) -> list[int]:
-    """Question numbers as typed: "3, 17 42" → [3, 17, 42]; anything else is refused by name."""
-    parts = [p for p in re.split(r"[\s,;]+", text or "") if p]
-    if any(not p.isdigit() for p in parts):
-        raise services.ComplaintError(_("Question numbers are whole numbers, e.g. 3, 17, 42."))
-    return [int(p) for p in parts]
-
-
 @login_required
 @never_cache
 def mine_list(request: HttpRequest) -> HttpResponse:
@@ -66,13 +57,17 @@ def mine_list(request: HttpRequest) -> HttpResponse:
 def new(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = get_object_or_404(Enrolment.objects.select_related("sitting__exam"), pk=enrolment_id, candidate=request.user)
     attempt = services.exam_attempt(enrolment)
-    form = {"kind": "", "grounds": "", "positions": ""}
+    form = {"kind": "", "grounds": "", "positions": ""}  # what the page shows again after a refusal
     if request.method == "POST":
-        form = {key: request.POST.get(key, "") for key in form}
+        form = {key: request.POST.get(key, "")[:20_000] for key in form}
+        filing = FilingForm(request.POST)
         try:
+            if not filing.is_valid():
+                raise services.ComplaintError(first_error(filing))
             complaint = services.complaint_file(
-                enrolment_id=enrolment.pk, candidate=request.user, kind=form["kind"], grounds=form["grounds"],
-                positions=_positions(form["positions"]), uploads=request.FILES.getlist("files"))
+                enrolment_id=enrolment.pk, candidate=request.user, kind=filing.cleaned_data["kind"],
+                grounds=filing.cleaned_data["grounds"], positions=filing.cleaned_data["positions"],
+                uploads=request.FILES.getlist("files"))
         except ExamError as exc:
             messages.error(request, exc.message)
             if request.FILES:
@@ -99,11 +94,14 @@ def mine(request: HttpRequest, reference: str) -> HttpResponse:
 def attachment(request: HttpRequest, reference: str, file_id: int) -> FileResponse:
     """A supporting file, to its complainant and the committee; never shown inline (PDFs are downloads)."""
     complaint = get_object_or_404(Complaint, reference=reference)
-    if complaint.candidate_id != request.user.pk:
+    own = complaint.candidate_id == request.user.pk
+    if not own:
         _require_committee(request)
-        audit_append("complaint.file_opened", subject=f"complaint:{complaint.pk}", actor=request.user,
-                     data={"file": file_id, "address": request.META.get("REMOTE_ADDR", "")})
     item = get_object_or_404(ComplaintFile, pk=file_id, complaint=complaint)
+    if not own:
+        # Only once the file is found and may be seen: an entry for a 404 says someone read what they did not.
+        audit_append("complaint.file_opened", subject=f"complaint:{complaint.pk}", actor=request.user,
+                     data={"file": item.pk, "address": request.META.get("REMOTE_ADDR", "")})
     inline = item.content_type.startswith("image/")
     response = FileResponse(item.stored.open("rb"), content_type=item.content_type, as_attachment=not inline,
                             filename=item.stored.name.rsplit("/", 1)[-1])
@@ -149,9 +147,13 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
     complaint = _case(request, reference)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("complaints:case", reference)
     member = request.user
-    if request.POST.get("member"):
-        member = get_object_or_404(get_user_model(), pk=request.POST["member"], is_active=True)
+    if form.cleaned_data["member"]:
+        member = get_object_or_404(get_user_model(), pk=form.cleaned_data["member"], is_active=True)
     try:
         services.complaint_assign(complaint_id=complaint.pk, member=member, by=request.user)
         messages.success(request, _("The case is assigned to %(name)s.") % {"name": member.get_username()})
@@ -164,9 +166,12 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def case_decide(request: HttpRequest, reference: str) -> HttpResponse:
     complaint = _case(request, reference)
+    form = DecideForm(request.POST)
     try:
-        services.complaint_decide(complaint_id=complaint.pk, by=request.user, decision=request.POST.get("decision", ""),
-                                  reasons=request.POST.get("reasons", ""), remedy=request.POST.get("remedy", ""))
+        if not form.is_valid():
+            raise services.ComplaintError(first_error(form))
+        services.complaint_decide(complaint_id=complaint.pk, by=request.user, decision=form.cleaned_data["decision"],
+                                  reasons=form.cleaned_data["reasons"], remedy=form.cleaned_data["remedy"])
         messages.success(request, _("The decision is recorded; the candidate is told by e-mail."))
     except ExamError as exc:
         messages.error(request, exc.message)

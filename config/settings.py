@@ -197,6 +197,19 @@ COMPLAINT_MAX_FILE_BYTES = env_int("COMPLAINT_MAX_FILE_BYTES", 10_000_000)
 COMPLAINT_MAX_TOTAL_BYTES = env_int("COMPLAINT_MAX_TOTAL_BYTES", 25_000_000)
 COMPLAINT_MAX_IMAGE_PIXELS = env_int("COMPLAINT_MAX_IMAGE_PIXELS", 40_000_000)
 
+# --- Limits on what candidates and files control (issue 10, point 19) ----------------------------
+# Memory a complaint's pictures may cost: a PNG or WebP is decoded in full, so it may have at most
+# COMPLAINT_MAX_DECODED_PIXELS; a larger JPEG is decoded at a reduced scale. The pictures of one
+# complaint are stored with at most COMPLAINT_MAX_TOTAL_PIXELS together (each reduced to its share),
+# decoded one at a time.
+COMPLAINT_MAX_DECODED_PIXELS = env_int("COMPLAINT_MAX_DECODED_PIXELS", 16_000_000)
+COMPLAINT_MAX_TOTAL_PIXELS = env_int("COMPLAINT_MAX_TOTAL_PIXELS", 40_000_000)
+# How many complaints a candidate may file about one exam (one enrolment), all kinds together.
+COMPLAINT_MAX_PER_ENROLMENT = env_int("COMPLAINT_MAX_PER_ENROLMENT", 10)
+# An item file is read whole into memory before it is checked; each image it names is copied to the bank.
+ITEM_IMPORT_MAX_BYTES = env_int("ITEM_IMPORT_MAX_BYTES", 20_000_000)
+ITEM_IMPORT_MAX_IMAGE_BYTES = env_int("ITEM_IMPORT_MAX_IMAGE_BYTES", 5_000_000)
+
 # --- Live proctoring (proctoring/) -------------------------------------------------------------
 # Seconds between the evidence stills the media process keeps of each camera and screen.
 PROCTORING_STILL_SECONDS = env_int("PROCTORING_STILL_SECONDS", 5)

@@ -1,12 +1,11 @@
 """Exporting items to the committee's JSON or CSV format (R-BANK-3; docs/item-format.md).
 
-What this writes, exams.importing reads back as unchanged: the round trip is tested.
+What this writes, exams.importing reads back as unchanged: the round trip is tested. CSV cells
+are neutralised against formula injection (exams.spreadsheets) and the importer undoes it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import tempfile
@@ -27,6 +26,7 @@ from .importing.format import (
 )
 from .models import Item, ItemKind, ItemStatus, Topic
 from .services.bank import content_of
+from .spreadsheets import csv_text
 
 
 class ExportRefused(ExamError):
@@ -80,7 +80,7 @@ def export_items(
         text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
     else:
         text = _csv_text(records)
-    _write_replacing(path, text, encoding="utf-8" if suffix == ".json" else "utf-8-sig")
+    _write_replacing(path, text, encoding="utf-8")  # the CSV text starts with its byte-order mark
     return ExportSummary(items=len(records), images=images.count, path=path)
 
 
@@ -139,11 +139,8 @@ def _csv_text(records: list[dict[str, Any]]) -> str:
             )
         row["key"] = CSV_KEY_SEPARATOR.join(key)
         rows.append(row)
-    buffer = io.StringIO(newline="")  # keeps csv's \r\n and the cells' own line breaks as they are
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    # Neutralised against formula injection; exams.importing.parse_csv takes the mark off again.
+    return csv_text(CSV_COLUMNS, ([row.get(column, "") for column in CSV_COLUMNS] for row in rows))
 
 
 class _ImageCopier:

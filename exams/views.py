@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import services
+from .consumers import MAX_CHANGES_PER_MESSAGE
 from .errors import ExamError
 from .forms import IdentityAnswerForm, StartForm, first_error
 from .models import Attempt, AttemptItem, AttemptStatus, Enrolment, Sitting, SubmittedBy
@@ -150,6 +151,11 @@ def attempt_save(request: HttpRequest, attempt_id: int) -> JsonResponse:
     attempt = _get_attempt_for_candidate(request, attempt_id)
     try:
         raw_changes = json.loads(request.body)["changes"]
+        if isinstance(raw_changes, list) and len(raw_changes) > MAX_CHANGES_PER_MESSAGE:
+            # The socket's cap, kept here too: 40,000 changes in one request held the attempts' locks
+            # in one transaction and stalled every other candidate's saves. The page sends at most this many.
+            return JsonResponse({"error": _("Too many changes in one save: at most %(n)d at a time.")
+                                 % {"n": MAX_CHANGES_PER_MESSAGE}}, status=413)
         changes = [
             services.AnswerChange(attempt_id=attempt.pk, candidate_id=request.user.pk, device_id=request.device_id,
                                   position=int(c["pos"]), seq=int(c["seq"]), value=c.get("value"), flagged=bool(c.get("flagged")))

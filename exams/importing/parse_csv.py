@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ..spreadsheets import restored
 from .format import CSV_COLUMNS, CSV_KEY_SEPARATOR, CSV_OPTION_COLUMNS, REQUIRED_FIELDS
 from .problems import ImportRefused, Problem, refused
 
@@ -60,7 +61,11 @@ def csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
                 )
             )
             continue
-        records.append((start, _csv_fields(dict(zip(header, row, strict=True)))))
+        # The exporter neutralised cells against formula injection (exams.spreadsheets): undone here,
+        # so that an exported file imports unchanged. A cell's leading quote is the spreadsheet's
+        # "this is text" mark, never part of the text.
+        cells = [restored(cell) for cell in row]
+        records.append((start, _csv_fields(dict(zip(header, cells, strict=True)))))
     if problems:
         raise ImportRefused(problems)
     if header is None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image
 
@@ -144,6 +145,13 @@ def _image_path(value: str, base_dir: Path) -> Path:
         raise BadItem(
             _("the image %(path)s does not exist (looked for %(full)s)")
             % {"path": value, "full": path}
+        )
+    limit = int(getattr(settings, "ITEM_IMPORT_MAX_IMAGE_BYTES", 5_000_000))
+    if path.stat().st_size > limit:
+        # Each image is copied into the bank and sent to every candidate the item is drawn for.
+        raise BadItem(
+            _("the image %(path)s is larger than %(max)s; save it smaller")
+            % {"path": value, "max": f"{limit / 1_000_000:.1f} MB"}
         )
     try:
         with Image.open(path) as picture:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .checks import cross_check
@@ -19,13 +20,25 @@ def parse_file(path: Path) -> list[ParsedItem]:
     wrong_suffix = unknown_suffix(path)
     if wrong_suffix:
         raise refused(None, wrong_suffix)
+    limit = int(getattr(settings, "ITEM_IMPORT_MAX_BYTES", 20_000_000))
     try:
-        data = path.read_bytes()
+        # At most one byte past the limit is read, whatever the file's size says (a file still growing).
+        with path.open("rb") as source:
+            data = source.read(limit + 1)
     except OSError as exc:
         error = exc.strerror or exc
         raise refused(
             None, _("Cannot read %(path)s: %(error)s") % {"path": path, "error": error}
         ) from exc
+    if len(data) > limit:
+        # The whole file is held, parsed and checked in memory before anything is written.
+        raise refused(
+            None,
+            _(
+                "%(name)s is larger than %(max)s, the most an item file may be; split it into several files."
+            )
+            % {"name": path.name, "max": f"{limit / 1_000_000:.1f} MB"},
+        )
     try:
         text = data.decode("utf-8-sig")  # a spreadsheet saving "CSV UTF-8" puts a BOM first
     except UnicodeDecodeError as exc:

@@ -9,8 +9,6 @@ page says so, so that nobody mistakes the spelling for the register's.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +18,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from exams.models import Sitting
+from exams.spreadsheets import csv_bytes
 
 from .absentees import Tally, tally_rows
 
@@ -35,33 +34,19 @@ LATIN = dict(zip("абвгдеёжзийклмноөпрстуүфхцчшщъы
                   "t", "u", "ü", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "i", "e", "yu", "ya"], strict=True))
 # Punctuation Latin-1 lacks, for the fallback: spelled with what it has rather than shown as "?".
 PLAIN_PUNCTUATION = str.maketrans({"—": "-", "–": "-", "…": "...", "“": '"', "”": '"', "‘": "'", "’": "'", "→": "->"})
-CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(text: str) -> str:
-    """Return free text safe for a spreadsheet: a leading formula character is quoted, not run."""
-    return "'" + text if text.startswith(CSV_FORMULA_STARTS) else text
-
-
-def _csv(header: list[str], rows: list[list]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")  # with the BOM, Excel reads Cyrillic right
-
 
 def absentees_csv(nation: Tally) -> bytes:
     """Return the absentees, one a row, with their room's place: region, test centre, room, seat, name, ticket, note."""
-    rows = [[region.name, centre.name, room.name, a.seat, _cell(a.name), a.ticket_number, _cell(a.note)]
+    # Every text cell is neutralised by csv_bytes (formula injection), the names typed by people included.
+    rows = [[region.name, centre.name, room.name, a.seat, a.name, a.ticket_number, a.note]
             for region in nation.parts for centre in region.parts for room in centre.parts for a in room.absentees]
-    return _csv([_("Region"), _("Test centre"), _("Room"), _("Seat"), _("Name"), _("Ticket number"), _("Note")], rows)
+    return csv_bytes([_("Region"), _("Test centre"), _("Room"), _("Seat"), _("Name"), _("Ticket number"), _("Note")], rows)
 
 
 def totals_csv(nation: Tally) -> bytes:
     """Return the totals: one row per room, test centre and region, and the national total last."""
     levels = {"room": _("room"), "test_centre": _("test centre"), "region": _("region"), "national": _("national")}
-    return _csv([_("Level"), _("Region"), _("Test centre"), _("Room"), _("Enrolled"), _("Absent")],
+    return csv_bytes([_("Level"), _("Region"), _("Test centre"), _("Room"), _("Enrolled"), _("Absent")],
                 [[levels[level], *rest] for level, *rest in tally_rows(nation)])
 
 

