@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[test,bench]" 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import django, channels, celery, playwright, psycopg, aiortc, av, holidays, fpdf"  # fail loudly if the install did
+	$(BIN)/python -c "import django, channels, celery, playwright, psycopg, aiortc, av, holidays, fpdf, pikepdf"  # fail loudly if the install did
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +27,15 @@ from exams.models import Attempt, Enrolment
 from . import services
 from .access import can_act, can_watch, enrolment_for_proctor, room_for_watcher, rooms_in_order
 from .errors import ProctoringError
-from .forms import SystemCheckForm
+from .forms import (
+    ExtendForm,
+    HandOverForm,
+    IncidentForm,
+    MessageForm,
+    ReasonForm,
+    RoomAdvanceForm,
+    SystemCheckForm,
+)
 from .models import CheckIn, IncidentKind, Recording, Still
 from .selectors import candidate_tile, room_session_payload
 from .strings import candidate_strings, proctor_strings
@@ -42,8 +51,20 @@ def _body(request: HttpRequest) -> dict[str, Any]:
             raise ProctoringError(_("Malformed request.")) from exc
         if not isinstance(data, dict):
             raise ProctoringError(_("Malformed request."))
-        return data
+        return {key: value for key, value in data.items() if value is not None}
     return request.POST.dict()
+
+
+def _clean(form_class: type[forms.Form], body: dict[str, Any]) -> dict[str, Any]:
+    """Return the form's clean values, or refuse with its first error (a 400 with the reason).
+
+    The errors of these forms are whole sentences ("Choose the kind of incident."), shown beside the
+    control that sent them, so they go without the field's name.
+    """
+    form = form_class(body)
+    if not form.is_valid():
+        raise ProctoringError(str(next(iter(form.errors.values()))[0]), code="invalid")
+    return form.cleaned_data
 
 
 def json_action(view: Callable[..., dict[str, Any]]) -> Callable[..., JsonResponse]:
@@ -95,7 +116,8 @@ def room_advance(request: HttpRequest, body: dict, room_id: int) -> dict:
     room = room_for_watcher(request.user, room_id)
     if not can_act(request.user, room.pk):
         raise Http404  # an observer watches; only the room's proctors take its steps
-    session = services.room_advance(room_id=room.pk, by=request.user, to=str(body.get("to", "")), force=body.get("force") is True)
+    step = _clean(RoomAdvanceForm, body)
+    session = services.room_advance(room_id=room.pk, by=request.user, to=step["to"], force=step["force"])
     return {"session": room_session_payload(session)}
 
 
@@ -109,14 +131,14 @@ def admit(request: HttpRequest, body: dict, enrolment_id: int) -> dict:
 @json_action
 def refuse(request: HttpRequest, body: dict, enrolment_id: int) -> dict:
     enrolment = enrolment_for_proctor(request.user, enrolment_id)
-    services.checkin_refuse(enrolment_id=enrolment.pk, by=request.user, reason=str(body.get("reason", "")))
+    services.checkin_refuse(enrolment_id=enrolment.pk, by=request.user, reason=_clean(ReasonForm, body)["reason"])
     return {"tile": candidate_tile(enrolment.pk)}
 
 
 @json_action
 def message(request: HttpRequest, body: dict, enrolment_id: int) -> dict:
     enrolment = enrolment_for_proctor(request.user, enrolment_id)
-    services.message_send(enrolment_id=enrolment.pk, author=request.user, text=str(body.get("text", "")))
+    services.message_send(enrolment_id=enrolment.pk, author=request.user, text=_clean(MessageForm, body)["text"])
     return {}
 
 
@@ -130,10 +152,9 @@ def read(request: HttpRequest, body: dict, enrolment_id: int) -> dict:
 @json_action
 def incident(request: HttpRequest, body: dict, enrolment_id: int) -> dict:
     enrolment = enrolment_for_proctor(request.user, enrolment_id)
-    raw_ids = body.get("stills") if isinstance(body.get("stills"), list) else []
-    still_ids = [int(i) for i in raw_ids if str(i).isdigit() and int(i) < 2**63]  # ids are bigints
-    recorded = services.incident_record(enrolment_id=enrolment.pk, by=request.user, kind=str(body.get("kind", "")),
-                                        note=str(body.get("note", "")), still_ids=still_ids)
+    data = _clean(IncidentForm, body)
+    recorded = services.incident_record(enrolment_id=enrolment.pk, by=request.user, kind=data["kind"],
+                                        note=data["note"], still_ids=data["stills"])
     return {"incident": recorded.pk}
 
 
@@ -141,30 +162,22 @@ def _attempt_for_proctor(request: HttpRequest, attempt_id: int) -> Attempt:
     return get_object_or_404(Attempt, pk=attempt_id, is_practice=False, enrolment__room__proctors=request.user)
 
 
-def _minutes(raw: Any) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError) as exc:
-        raise ProctoringError(_("Give the minutes as a whole number.")) from exc
-
-
 @json_action
 def attempt_action(request: HttpRequest, body: dict, attempt_id: int, action: str) -> dict:
     attempt = _attempt_for_proctor(request, attempt_id)
-    reason = str(body.get("reason", ""))
     if action == "pause":
-        services.attempt_pause(attempt_id=attempt.pk, by=request.user, reason=reason)
+        services.attempt_pause(attempt_id=attempt.pk, by=request.user, reason=_clean(ReasonForm, body)["reason"])
     elif action == "resume":
         services.attempt_resume(attempt_id=attempt.pk, by=request.user)
     elif action == "extend":
-        services.attempt_extend(attempt_id=attempt.pk, by=request.user, minutes=_minutes(body.get("minutes")), reason=reason)
+        data = _clean(ExtendForm, body)
+        services.attempt_extend(attempt_id=attempt.pk, by=request.user, minutes=data["minutes"], reason=data["reason"])
     elif action == "disqualify":
-        services.attempt_disqualify(attempt_id=attempt.pk, by=request.user, reason=reason)
+        services.attempt_disqualify(attempt_id=attempt.pk, by=request.user, reason=_clean(ReasonForm, body)["reason"])
     elif action == "hand-over":
-        if body.get("to") not in ("new", "first"):
-            raise ProctoringError(_("Say which device the attempt goes to: the new one or the first."))
-        services.attempt_hand_over_by_proctor(attempt_id=attempt.pk, by=request.user, to_new_device=body["to"] == "new",
-                                              reason=reason)
+        data = _clean(HandOverForm, body)
+        services.attempt_hand_over_by_proctor(attempt_id=attempt.pk, by=request.user, to_new_device=data["to"] == "new",
+                                              reason=data["reason"])
     else:
         raise Http404
     return {"tile": candidate_tile(attempt.enrolment_id)}
@@ -235,10 +248,7 @@ def system_check(request: HttpRequest) -> HttpResponse:
 
 @json_action
 def system_check_result(request: HttpRequest, body: dict) -> dict:
-    form = SystemCheckForm({key: value for key, value in body.items() if value is not None})
-    if not form.is_valid():
-        raise ProctoringError(form.error_text(), code="invalid")
-    data = form.cleaned_data
+    data = _clean(SystemCheckForm, body)
     check = services.system_check_record(
         candidate=request.user, enrolment_id=data["enrolment"], user_agent=request.META.get("HTTP_USER_AGENT", ""),
         is_chrome=data["isChrome"], is_phone=data["isPhone"], camera=data["camera"], microphone=data["microphone"],

@@ -6,7 +6,6 @@ pages did not exist.
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -19,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from exams.models import ItemKind, Sitting
+from exams.spreadsheets import SafeWriter
 
 from .charts import histogram_chart, scatter_chart
 from .stats import GROUP_FRACTION
@@ -126,7 +126,7 @@ def write_csv(out, items: list[dict[str, Any]]) -> None:
         for option in item["options"]:
             if option["option"] and option["option"] not in option_ids:
                 option_ids.append(option["option"])
-    writer = csv.writer(out)
+    writer = SafeWriter(out)  # formula-like text cells neutralised, BOM first (exams.spreadsheets)
     header = ["code", "version", "topic", "kind", "key", "n", "difficulty", "point_biserial", "upper_lower", "flags"]
     for option in [*option_ids, "no_answer"]:
         header += [f"{option}_all", f"{option}_top", f"{option}_bottom"]
@@ -134,7 +134,7 @@ def write_csv(out, items: list[dict[str, Any]]) -> None:
     for item in items:
         info = item["info"]
         by_option = {o["option"] or "no_answer": o for o in item["options"]}
-        row = [_cell(info["code"]), info["version"], _cell(info["topic"]), info["kind"], " ".join(info["key"]), item["n"],
+        row = [info["code"], info["version"], info["topic"], info["kind"], " ".join(info["key"]), item["n"],
                _number(item["difficulty"]), _number(item["point_biserial"]), _number(item["upper_lower"]),
                " ".join(item["flags"])]
         for option in [*option_ids, "no_answer"]:
@@ -143,10 +143,6 @@ def write_csv(out, items: list[dict[str, Any]]) -> None:
         writer.writerow(row)
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
-
-
-def _cell(text: str) -> str:
-    # A spreadsheet runs a cell that starts like a formula; an item code never should.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+def _number(value: float | None) -> float | str:
+    # A number, not its text: a negative point-biserial stays a number the spreadsheet can sort.
+    return "" if value is None else round(value, 4)

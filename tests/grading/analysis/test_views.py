@@ -8,6 +8,7 @@ import io
 import pytest
 from django.urls import reverse
 
+from exams.models import Topic
 from grading.analysis.tasks import analysis_run
 from tests.factories import PASSWORD
 
@@ -61,7 +62,8 @@ def test_csv_has_a_row_per_item_with_option_counts(client, analyst, scored_sitti
     response = signed_in(client, analyst).get(urls(scored_sitting.pk)["csv"])
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8 (issue 10, point 20)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == len(result["items"])
     by_code = {row["code"]: row for row in rows}
     for item in result["items"]:
@@ -73,6 +75,17 @@ def test_csv_has_a_row_per_item_with_option_counts(client, analyst, scored_sitti
             assert int(row[f"{column}_all"]) == option["total"]
             assert int(row[f"{column}_top"]) == option["top"]
             assert int(row[f"{column}_bottom"]) == option["bottom"]
+
+
+def test_csv_cells_that_would_run_as_formulas_are_neutralised(client, analyst, scored_sitting):
+    """Issue 10, point 20: the item analysis CSV goes through the one neutralising writer too."""
+    first = analysis_run(scored_sitting.pk)["items"][0]["info"]["topic"]
+    formula = '=HYPERLINK("http://127.0.0.1/x","open")'
+    Topic.objects.filter(code=first).update(code=formula)
+    analysis_run(scored_sitting.pk)
+    body = signed_in(client, analyst).get(urls(scored_sitting.pk)["csv"]).content.decode("utf-8-sig")
+    topics = {row["topic"] for row in csv.DictReader(io.StringIO(body))}
+    assert "'" + formula in topics and formula not in topics
 
 
 def test_administrator_may_see_it(client, administrator, scored_sitting):
