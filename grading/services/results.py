@@ -25,7 +25,10 @@ class GradingError(ExamError):
 def attempt_total_refresh(*, attempt_id: int) -> AttemptScore | None:
     """Recompute an attempt's committee part, and its final percent once nothing awaits marking."""
     with transaction.atomic():
-        score = AttemptScore.objects.select_for_update().select_related("attempt__exam").filter(attempt_id=attempt_id).first()
+        # Only this row (exams.audit.chain: lock order): without `of` the attempt and the exam
+        # were locked FOR UPDATE too, and every start's key check on the exam waited for them.
+        score = (AttemptScore.objects.select_for_update(no_key=True, of=("self",)).select_related("attempt__exam")
+                 .filter(attempt_id=attempt_id).first())
         if score is None:
             return None
         resolved = Q(marking=ItemScore.Marking.RESOLVED)
@@ -67,6 +70,9 @@ def clinical_score_enter(*, attempt_id: int, by: AbstractBaseUser, points: Decim
             raise GradingError(_("This exam has no clinical-case part."))
         if ResultPublication.objects.filter(sitting_id=attempt.enrolment.sitting_id).exists():
             raise GradingError(_("The results of this sitting are published; scores no longer change here."))
+        # The total before the clinical score's audit entry (attempt_total_refresh below locks it
+        # again): exams.audit.chain, lock order.
+        AttemptScore.objects.select_for_update(no_key=True, of=("self",)).filter(attempt_id=attempt.pk).first()
         clinical, _created = ClinicalScore.objects.update_or_create(
             attempt=attempt, defaults={"points": points, "max_points": max_points, "entered_by": by, "entered_at": now}
         )
@@ -89,7 +95,7 @@ def sitting_results_publish(*, sitting_id: int, by: AbstractBaseUser, now: datet
     """Publish a sitting's results in one action, once marking is complete; candidates are e-mailed."""
     now = now or timezone.now()
     with transaction.atomic():
-        sitting = Sitting.objects.select_for_update().get(pk=sitting_id)
+        sitting = Sitting.objects.select_for_update(no_key=True).get(pk=sitting_id)
         if ResultPublication.objects.filter(sitting=sitting).exists():
             raise GradingError(_("These results are already published."))
         waiting = sitting_readiness(sitting)
@@ -100,10 +106,13 @@ def sitting_results_publish(*, sitting_id: int, by: AbstractBaseUser, now: datet
             )
         scores = AttemptScore.objects.filter(attempt__enrolment__sitting=sitting, attempt__is_practice=False,
                                              attempt__status=AttemptStatus.SCORED)
-        publication = ResultPublication.objects.create(
-            sitting=sitting, published_at=now, published_by=by, attempts=scores.count(), passed=scores.filter(passed=True).count()
-        )
+        attempts, passed = scores.count(), scores.filter(passed=True).count()
+        # The scores' rows before the publication's audit entry takes the chain's lock: updated
+        # after it, they waited for a re-score holding them and waiting for the chain
+        # (exams.audit.chain: lock order).
         scores.update(published_at=now)
+        publication = ResultPublication.objects.create(sitting=sitting, published_at=now, published_by=by, attempts=attempts,
+                                                       passed=passed)
         from ..tasks import email_published_results
 
         transaction.on_commit(lambda: email_published_results.delay(sitting.pk), robust=True)

@@ -23,7 +23,8 @@ from ._common import clock
 def room_session_for(room_id: int, *, lock: bool = False) -> RoomSession:
     """Return the room's control record, creating it (at the first step) on first use."""
     RoomSession.objects.get_or_create(room_id=room_id)
-    queryset = RoomSession.objects.select_for_update() if lock else RoomSession.objects
+    # NO KEY: exams.audit.chain, lock order.
+    queryset = RoomSession.objects.select_for_update(no_key=True, of=("self",)) if lock else RoomSession.objects
     return queryset.get(room_id=room_id)
 
 

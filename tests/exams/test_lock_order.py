@@ -1,0 +1,314 @@
+"""Lock order: no two transactions wait for each other (Issue 10, point 21).
+
+The audit chain's lock (exams.audit.chain) is held from an append to the commit, so a transaction
+that holds it must wait for nothing another appender may hold. These tests make each inversion
+that was found happen on purpose, on PostgreSQL, with two real connections and an Event to
+interleave them, and then run a drill of concurrent arrivals, admissions, starts and saves.
+Before the fix each interleaving ended in "deadlock detected" (an HTTP 500 in a view).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections, transaction
+
+from exams.audit import verify_answer_batches, verify_chain
+from exams.models import Attempt, AttemptStatus, Room
+from exams.services import AnswerChange, attempt_start, responses_save
+from proctoring import services
+from proctoring.models import CheckIn, RoomSession
+
+from ..factories import UserFactory, enrol, make_sitting
+
+DEVICE = "d" * 32
+WAIT = 15  # seconds: far above PostgreSQL's deadlock_timeout (1 s), so a deadlock shows as one
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="row and advisory locks: PostgreSQL only (CI always runs these)",
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PROCTORING_SIGNAL_GRACE_SECONDS = 0
+
+
+@pytest.fixture
+def proctored(exam):
+    sitting = make_sitting(exam, proctored=True, starts_in=timedelta(minutes=-1))
+    room = Room.objects.create(sitting=sitting, name="Room A", seats=200)
+    proctor = UserFactory(username="proctor_a")
+    room.proctors.add(proctor)
+    return sitting, room, proctor
+
+
+def _own_connection(work: Callable[[], object]) -> Callable[[], object]:
+    """Run `work` in this thread's own database connection, closed afterwards."""
+
+    def run():
+        try:
+            return work()
+        finally:
+            connections.close_all()
+
+    return run
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _wait_until_blocked(pid: int) -> str:
+    """Return what the backend `pid` waits for (the wait event) once it waits for a lock."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE pid = %s", [pid]
+            )
+            row = cursor.fetchone()
+        if row and row[0] == "Lock":
+            return row[1]
+        time.sleep(0.02)
+    raise AssertionError(f"backend {pid} never waited for a lock")
+
+
+def _started_room(room: Room, proctor) -> RoomSession:
+    return services.room_advance(room_id=room.pk, by=proctor, to=RoomSession.Stage.STARTED)
+
+
+def _running_attempt(enrolment, proctor) -> Attempt:
+    services.checkin_arrive(enrolment_id=enrolment.pk, candidate=enrolment.candidate)
+    services.checkin_admit(enrolment_id=enrolment.pk, by=proctor)
+    session = services.room_session_for(enrolment.room_id)
+    if session.stage == RoomSession.Stage.ADMITTING:
+        session = _started_room(enrolment.room, proctor)
+    return attempt_start(
+        candidate=enrolment.candidate,
+        enrolment_id=enrolment.pk,
+        device_id=DEVICE,
+        start_code=session.start_code,
+    )
+
+
+def test_an_admit_and_an_audited_write_about_the_same_candidate_do_not_deadlock(
+    transactional_db, proctored
+):
+    """Issue 10, point 21: the deadlock PostgreSQL reported in the proctoring end-to-end test.
+
+    A proctor's message to a candidate (any audited write that references the enrolment) holds
+    the chain's lock; the admit has locked the enrolment and waits for the chain's lock; then the
+    message commits, and its foreign-key check on the enrolment (deferred to the commit) waits
+    for the admit's row lock: a cycle. Now the key checks run before the chain's lock is taken
+    and the enrolment is locked FOR NO KEY UPDATE, which a key check does not wait for.
+    """
+    sitting, room, proctor = proctored
+    enrolment = enrol(sitting, room, UserFactory(username="cand"))
+    services.checkin_arrive(enrolment_id=enrolment.pk, candidate=enrolment.candidate)
+    holding, admit_waits = threading.Event(), threading.Event()
+    admit_pid: list[int] = []
+
+    def message():
+        with transaction.atomic():
+            services.message_send(
+                enrolment_id=enrolment.pk, author=proctor, text="Please face the camera."
+            )
+            holding.set()
+            assert admit_waits.wait(WAIT)
+        return "sent"
+
+    def admit():
+        assert holding.wait(WAIT)
+        admit_pid.append(_backend_pid())
+        return services.checkin_admit(enrolment_id=enrolment.pk, by=proctor).status
+
+    with ThreadPoolExecutor(2) as pool:
+        sent, admitted = pool.submit(_own_connection(message)), pool.submit(_own_connection(admit))
+        while not admit_pid:
+            time.sleep(0.01)
+        # The interleaving of the report: the admit waits for the chain's (advisory) lock.
+        assert _wait_until_blocked(admit_pid[0]) == "advisory"
+        admit_waits.set()
+        assert sent.result(WAIT) == "sent"
+        assert admitted.result(WAIT) == CheckIn.Status.ADMITTED
+    assert verify_chain()[1] is None
+
+
+def test_collecting_a_room_and_an_answer_batch_do_not_deadlock(transactional_db, proctored):
+    """Issue 10, point 21: Collect submitted the room's attempts one by one, taking each attempt's
+    row lock after the first submission's audit entry (so while holding the chain's lock); an
+    answer batch holding the lock of an attempt Collect had not reached yet waited for the chain's lock. Collect now locks
+    every running attempt of the room, in id order, before it writes anything."""
+    sitting, room, proctor = proctored
+    first, second = (
+        _running_attempt(enrol(sitting, room, UserFactory(username=f"c{n}")), proctor)
+        for n in (1, 2)
+    )
+    # The batch holds the attempt that Collect reaches last (it took the newest first).
+    held = first
+    batch_holds, collect_waits = threading.Event(), threading.Event()
+    collect_pid: list[int] = []
+
+    def save():
+        with transaction.atomic():
+            # What responses_save does first: lock its attempts.
+            Attempt.objects.select_for_update(no_key=True).get(pk=held.pk)
+            batch_holds.set()
+            assert collect_waits.wait(WAIT)
+            [result] = responses_save(
+                changes=[
+                    AnswerChange(
+                        attempt_id=held.pk,
+                        candidate_id=held.candidate_id,
+                        device_id=DEVICE,
+                        position=1,
+                        seq=1,
+                        value=None,
+                    )
+                ]
+            )
+        return result.ok
+
+    def collect():
+        assert batch_holds.wait(WAIT)
+        collect_pid.append(_backend_pid())
+        return services.room_advance(
+            room_id=room.pk, by=proctor, to=RoomSession.Stage.COLLECTED, force=True
+        ).stage
+
+    with ThreadPoolExecutor(2) as pool:
+        saved, collected = pool.submit(_own_connection(save)), pool.submit(_own_connection(collect))
+        while not collect_pid:
+            time.sleep(0.01)
+        _wait_until_blocked(collect_pid[0])
+        collect_waits.set()
+        assert saved.result(WAIT) is True
+        assert collected.result(WAIT) == RoomSession.Stage.COLLECTED
+    assert set(Attempt.objects.values_list("status", flat=True)) == {AttemptStatus.SUBMITTED}
+    assert verify_chain()[1] is None
+
+
+def test_ending_a_room_and_an_arrival_do_not_deadlock(transactional_db, proctored):
+    """Issue 10, point 21: End marks the absentees one by one, taking each check-in's lock after
+    the first absentee's audit entry; a candidate arriving (check-in locked, then its own entry)
+    waited for the chain's lock. End now locks every check-in of the room before it writes."""
+    sitting, room, proctor = proctored
+    early, late = (enrol(sitting, room, UserFactory(username=f"c{n}")) for n in (1, 2))
+    _started_room(room, proctor)
+    for enrolment in (early, late):
+        CheckIn.objects.get_or_create(enrolment=enrolment)
+    arrival_holds, end_waits = threading.Event(), threading.Event()
+    end_pid: list[int] = []
+
+    def arrive():
+        with transaction.atomic():
+            # What checkin_arrive does first: lock the candidate's check-in.
+            CheckIn.objects.select_for_update().get(enrolment=late)
+            arrival_holds.set()
+            assert end_waits.wait(WAIT)
+            services.checkin_arrive(enrolment_id=late.pk, candidate=late.candidate)
+        return "arrived"
+
+    def end():
+        assert arrival_holds.wait(WAIT)
+        end_pid.append(_backend_pid())
+        services.room_advance(
+            room_id=room.pk, by=proctor, to=RoomSession.Stage.COLLECTED, force=True
+        )
+        return services.room_advance(room_id=room.pk, by=proctor, to=RoomSession.Stage.ENDED).stage
+
+    with ThreadPoolExecutor(2) as pool:
+        arrived, ended = pool.submit(_own_connection(arrive)), pool.submit(_own_connection(end))
+        while not end_pid:
+            time.sleep(0.01)
+        _wait_until_blocked(end_pid[0])
+        end_waits.set()
+        assert arrived.result(WAIT) == "arrived"
+        assert ended.result(WAIT) == RoomSession.Stage.ENDED
+    assert verify_chain()[1] is None
+
+
+DRILL_CANDIDATES = int(os.environ.get("LOCK_DRILL_CANDIDATES", "80"))
+DRILL_THREADS = int(os.environ.get("LOCK_DRILL_THREADS", "40"))
+
+
+def test_a_drill_of_concurrent_arrivals_admissions_starts_and_saves_has_no_error(
+    transactional_db, proctored
+):
+    """Issue 10, point 21: candidates arrive, are admitted and start, and save an answer, while the
+    proctors write to them, all at once on real connections (the full 500 is `make bench`'s
+    drill_start_admit_500). Not one operation may fail."""
+    sitting, room, proctor = proctored
+    second_proctor = UserFactory(username="proctor_a2")
+    room.proctors.add(second_proctor)
+    enrolments = [
+        enrol(sitting, room, UserFactory(username=f"d{n}")) for n in range(DRILL_CANDIDATES)
+    ]
+    code = _started_room(room, proctor).start_code
+    errors: list[str] = []
+    go = threading.Barrier(DRILL_THREADS, timeout=60)
+
+    def candidate(index: int) -> None:
+        enrolment = enrolments[index]
+        if index < DRILL_THREADS:
+            go.wait()  # the first wave starts together
+        try:
+            services.checkin_arrive(enrolment_id=enrolment.pk, candidate=enrolment.candidate)
+            services.message_send(
+                enrolment_id=enrolment.pk, author=second_proctor, text="Show your ID card, please."
+            )
+            services.checkin_admit(
+                enrolment_id=enrolment.pk, by=random.choice([proctor, second_proctor])
+            )
+            attempt = attempt_start(
+                candidate=enrolment.candidate,
+                enrolment_id=enrolment.pk,
+                device_id=DEVICE,
+                start_code=code,
+            )
+            # A second press of Start (another tab) while the first is in, and a save.
+            attempt_start(
+                candidate=enrolment.candidate,
+                enrolment_id=enrolment.pk,
+                device_id=DEVICE,
+                start_code=code,
+            )
+            [result] = responses_save(
+                changes=[
+                    AnswerChange(
+                        attempt_id=attempt.pk,
+                        candidate_id=enrolment.candidate_id,
+                        device_id=DEVICE,
+                        position=1,
+                        seq=1,
+                        value=None,
+                    )
+                ]
+            )
+            assert result.ok, result.reason
+        except Exception as exc:  # every failure is collected: the drill counts them
+            errors.append(f"{enrolment.pk}: {type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(DRILL_THREADS) as pool:
+        list(pool.map(candidate, range(DRILL_CANDIDATES)))
+    assert errors == []
+    assert (
+        Attempt.objects.filter(enrolment__sitting=sitting, status=AttemptStatus.IN_PROGRESS).count()
+        == DRILL_CANDIDATES
+    )
+    # The chain and the answer log agree after the storm.
+    assert verify_chain()[1] is None and verify_answer_batches()[1] is None
