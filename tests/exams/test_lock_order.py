@@ -19,9 +19,10 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections, transaction
+from django.db.models.signals import pre_save
 
 from exams.audit import verify_answer_batches, verify_chain
-from exams.models import Attempt, AttemptStatus, Room
+from exams.models import Attempt, AttemptEvent, AttemptStatus, Room
 from exams.services import AnswerChange, attempt_start, responses_save
 from proctoring import services
 from proctoring.models import CheckIn, RoomSession
@@ -238,6 +239,65 @@ def test_ending_a_room_and_an_arrival_do_not_deadlock(transactional_db, proctore
         assert arrived.result(WAIT) == "arrived"
         assert ended.result(WAIT) == RoomSession.Stage.ENDED
     assert verify_chain()[1] is None
+
+
+def test_the_starts_of_one_room_do_not_wait_for_each_other(transactional_db, proctored):
+    """Issue 10, point 21: a start locked its enrolment FOR UPDATE with its joins, and Enrolment's
+    default ordering joins the room: every start of a room (and every room event's key check)
+    queued on the room's row, and the room's control record was locked FOR UPDATE as well. In a
+    storm of 500 the last ones waited past the database pool's timeout (HTTP 500). Now a start
+    locks only its enrolment and share-locks the control record: a second start of the room goes
+    through while the first is still in its transaction (held here just before its audit entry).
+    """
+    sitting, room, proctor = proctored
+    first, second = (enrol(sitting, room, UserFactory(username=f"c{n}")) for n in (1, 2))
+    for enrolment in (first, second):
+        services.checkin_arrive(enrolment_id=enrolment.pk, candidate=enrolment.candidate)
+        services.checkin_admit(enrolment_id=enrolment.pk, by=proctor)
+    code = _started_room(room, proctor).start_code
+    first_holds, second_done = threading.Event(), threading.Event()
+
+    def hold_first(sender, instance, **kwargs):
+        if (
+            instance.attempt.candidate_id == first.candidate_id
+            and threading.current_thread().name.startswith("first")
+        ):
+            first_holds.set()
+            assert second_done.wait(WAIT)
+
+    def start_first():
+        threading.current_thread().name = "first-start"
+        return attempt_start(
+            candidate=first.candidate, enrolment_id=first.pk, device_id=DEVICE, start_code=code
+        ).pk
+
+    def start_second():
+        assert first_holds.wait(WAIT)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '3s'")
+                return attempt_start(
+                    candidate=second.candidate,
+                    enrolment_id=second.pk,
+                    device_id=DEVICE,
+                    start_code=code,
+                ).pk
+        finally:
+            second_done.set()
+
+    pre_save.connect(hold_first, sender=AttemptEvent, dispatch_uid="hold-first-start")
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            started_first, started_second = (
+                pool.submit(_own_connection(start_first)),
+                pool.submit(_own_connection(start_second)),
+            )
+            assert started_second.result(WAIT)
+            assert started_first.result(WAIT)
+    finally:
+        pre_save.disconnect(dispatch_uid="hold-first-start", sender=AttemptEvent)
+    assert Attempt.objects.filter(enrolment__in=[first, second]).count() == 2
 
 
 DRILL_CANDIDATES = int(os.environ.get("LOCK_DRILL_CANDIDATES", "80"))
