@@ -21,13 +21,16 @@ import pytest
 from django.db import connection, connections, transaction
 from django.db.models.signals import pre_save
 
-from exams.audit import verify_answer_batches, verify_chain
+from exams.audit import audit_append, verify_answer_batches, verify_chain
 from exams.models import Attempt, AttemptEvent, AttemptStatus, Room
 from exams.services import AnswerChange, attempt_start, responses_save
+from grading.models import AttemptScore, ItemScore, Mark
+from grading.services import mark_submit
 from proctoring import services
 from proctoring.models import CheckIn, RoomSession
 
 from ..factories import UserFactory, enrol, make_sitting
+from ..grading.test_marking import committee, open_answers, scored  # noqa: F401 (fixtures)
 
 DEVICE = "d" * 32
 WAIT = 15  # seconds: far above PostgreSQL's deadlock_timeout (1 s), so a deadlock shows as one
@@ -298,6 +301,46 @@ def test_the_starts_of_one_room_do_not_wait_for_each_other(transactional_db, pro
     finally:
         pre_save.disconnect(dispatch_uid="hold-first-start", sender=AttemptEvent)
     assert Attempt.objects.filter(enrolment__in=[first, second]).count() == 2
+
+
+def test_a_mark_and_a_rescore_of_the_same_attempt_do_not_deadlock(transactional_db, request):
+    """Issue 10, point 21: a second mark that resolves an answer wrote the mark (its audit entry
+    takes the chain's lock) and only then locked the attempt's total to refresh it; a re-score of
+    the attempt holds that total and then appends its own entry ("score.changed"). Marking now
+    locks the total together with the answer, before anything it writes is audited."""
+    # The grading tests' fixtures, by name (they are imported above).
+    attempt = request.getfixturevalue("scored")
+    (first, second, _third), _judge = request.getfixturevalue("committee")
+    answer = open_answers(attempt)[0]
+    mark_submit(item_score_id=answer.pk, marker=first, points=answer.max_points)
+    rescore_holds, mark_waits = threading.Event(), threading.Event()
+    mark_pid: list[int] = []
+
+    def rescore():
+        with transaction.atomic():
+            # What attempt_rescore does before its entry: attempt_score locks the attempt's total.
+            AttemptScore.objects.select_for_update().get(attempt=attempt)
+            rescore_holds.set()
+            assert mark_waits.wait(WAIT)
+            audit_append("score.changed", subject=f"attempt:{attempt.pk}")
+        return "rescored"
+
+    def mark():
+        assert rescore_holds.wait(WAIT)
+        mark_pid.append(_backend_pid())
+        return mark_submit(item_score_id=answer.pk, marker=second, points=answer.max_points).round
+
+    with ThreadPoolExecutor(2) as pool:
+        rescored, marked = pool.submit(_own_connection(rescore)), pool.submit(_own_connection(mark))
+        while not mark_pid:
+            time.sleep(0.01)
+        _wait_until_blocked(mark_pid[0])
+        mark_waits.set()
+        assert rescored.result(WAIT) == "rescored"
+        assert marked.result(WAIT) == Mark.Round.SECOND
+    answer.refresh_from_db()
+    assert answer.marking == ItemScore.Marking.RESOLVED
+    assert verify_chain()[1] is None
 
 
 DRILL_CANDIDATES = int(os.environ.get("LOCK_DRILL_CANDIDATES", "80"))
