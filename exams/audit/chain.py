@@ -6,8 +6,8 @@ must therefore never wait for a lock that another transaction holds while it wai
 that is a deadlock, which PostgreSQL breaks by failing one of the two (an HTTP 500). The rule:
 
 1. Row locks first, always in this order, each kind in id order when there are several:
-   sitting → enrolment → room session → attempt → check-in → item score → attempt score
-   (and a complaint, a report or a correction, which nothing else locks).
+   sitting → enrolment → room session (a start only share-locks it) → attempt → check-in →
+   item score → attempt score (and a complaint, a report or a key correction, each locked alone).
 2. The chain's lock last: the first append of a transaction comes after every row lock it takes,
    and after it the transaction only inserts new rows (answer log, events) and commits. Where a
    step writes several audited things in a loop (Collect submits every attempt of a room, End
