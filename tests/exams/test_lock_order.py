@@ -20,14 +20,15 @@ from datetime import timedelta
 import pytest
 from django.db import connection, connections, transaction
 from django.db.models.signals import pre_save
+from django.utils import timezone
 
 from exams.audit import audit_append, verify_answer_batches, verify_chain
-from exams.models import Attempt, AttemptEvent, AttemptStatus, Room
+from exams.models import Attempt, AttemptEvent, AttemptStatus, Enrolment, Room
 from exams.services import AnswerChange, attempt_start, responses_save
 from grading.models import AttemptScore, ItemScore, Mark
 from grading.services import mark_submit
 from proctoring import services
-from proctoring.models import CheckIn, RoomSession
+from proctoring.models import CheckIn, Message, RoomSession
 
 from ..factories import UserFactory, enrol, make_sitting
 from ..grading.test_marking import committee, open_answers, scored  # noqa: F401 (fixtures)
@@ -148,6 +149,58 @@ def test_an_admit_and_an_audited_write_about_the_same_candidate_do_not_deadlock(
         assert sent.result(WAIT) == "sent"
         assert admitted.result(WAIT) == CheckIn.Status.ADMITTED
     assert verify_chain()[1] is None
+
+
+def test_an_append_checks_the_transactions_foreign_keys_before_the_chains_lock(
+    transactional_db, proctored
+):
+    """Issue 10, point 21, the chain's own part: Django checks foreign keys at the commit, so a
+    transaction holding the chain's lock waited there for any row locked FOR UPDATE by a
+    transaction waiting for the chain. The append now runs those checks before it takes the
+    lock. (FOR UPDATE here on purpose: the services lock FOR NO KEY UPDATE now, which a key
+    check does not wait for; this shows the chain holds even for code that does not.)"""
+    sitting, room, proctor = proctored
+    enrolment = enrol(sitting, room, UserFactory(username="cand"))
+    holding, locker_waits = threading.Event(), threading.Event()
+    locker_pid: list[int] = []
+
+    def write():
+        with transaction.atomic():
+            Message.objects.create(
+                enrolment=enrolment,
+                from_proctor=True,
+                author=proctor,
+                text="hello",
+                at=timezone.now(),
+            )
+            audit_append("test.wrote", subject=f"enrolment:{enrolment.pk}")
+            holding.set()
+            assert locker_waits.wait(WAIT)
+        return "written"
+
+    def lock_then_append():
+        assert holding.wait(WAIT)
+        locker_pid.append(_backend_pid())
+        with transaction.atomic():
+            Enrolment.objects.select_for_update(of=("self",)).get(pk=enrolment.pk)
+            audit_append("test.locked", subject=f"enrolment:{enrolment.pk}")
+        return "appended"
+
+    with ThreadPoolExecutor(2) as pool:
+        written, appended = (
+            pool.submit(_own_connection(write)),
+            pool.submit(_own_connection(lock_then_append)),
+        )
+        while not locker_pid:
+            time.sleep(0.01)
+        # Before: it got the row and waited for the chain (advisory), and the writer's commit
+        # then waited for the row. Now the writer's key check holds the row (FOR KEY SHARE)
+        # already, so the locker waits for the writer (transactionid), which commits.
+        _wait_until_blocked(locker_pid[0])
+        locker_waits.set()
+        assert written.result(WAIT) == "written"
+        assert appended.result(WAIT) == "appended"
+    assert verify_chain() == (2, None)
 
 
 def test_collecting_a_room_and_an_answer_batch_do_not_deadlock(transactional_db, proctored):
