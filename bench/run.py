@@ -536,13 +536,22 @@ def grading_bench() -> list[str]:
     return run_part("grading.py", env=env, timeout=1800, what="grading bench")
 
 
-PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", "delivery,media,grading").split(",") if part.strip()}
+def drill_bench() -> list[str]:
+    """500 candidates of one proctored room arrive, are admitted and start at once (bench/drill.py)."""
+    env, dsn = environment()
+    # A database of its own (dropped and filled afresh): the delivery part's stays.
+    env["DATABASE_URL"] = urlunsplit(urlsplit(dsn)._replace(path="/exams_bench_drill"))
+    say("drill: a proctored room of 500 arriving, admitted and starting at once; every request must succeed")
+    return run_part("drill.py", env=env, timeout=900, what="start and admission drill")
+
+
+PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", "delivery,media,grading,drill").split(",") if part.strip()}
 
 
 def main() -> None:
-    unknown = PARTS - {"delivery", "media", "grading"}
+    unknown = PARTS - {"delivery", "media", "grading", "drill"}
     if unknown:
-        raise SystemExit(f"BENCH_PARTS: unknown part(s) {sorted(unknown)}; use delivery, media, grading")
+        raise SystemExit(f"BENCH_PARTS: unknown part(s) {sorted(unknown)}; use delivery, media, grading, drill")
     problems = []
     if "delivery" in PARTS:
         problems += delivery_bench()
@@ -550,6 +559,8 @@ def main() -> None:
         problems += media_bench()
     if "grading" in PARTS:
         problems += grading_bench()
+    if "drill" in PARTS:
+        problems += drill_bench()
     if problems:
         for problem in problems:
             print(f"# PROBLEM: {problem}", flush=True)

@@ -107,8 +107,15 @@ if DATABASE_URL:
         # A pool, not persistent connections: under ASGI every request runs in a thread of its own,
         # and CONN_MAX_AGE kept one connection per thread open — a start storm of 50 exhausted
         # PostgreSQL's 100 connections. The pool caps a process at DB_POOL_MAX.
+        # DB_POOL_TIMEOUT: how long a request waits for a free connection before it fails (500).
+        # A storm queues here: with 500 candidates of a room arriving, admitted and starting at
+        # once on 2 busy cores, requests waited up to 40 s, and at 20 s 38 of 2,000 got a 500
+        # (bench/drill.py; issue 10, point 21). A request that timed out here has not touched the
+        # database, so waiting longer is exactly what a retry would do; 60 s leaves 1.5x margin.
+        # The cost: with the database down, a request may wait this long for its error page.
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 20), "timeout": 20,
+            "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 20),
+            "timeout": env_int("DB_POOL_TIMEOUT", 60),
         }
 else:
     DATABASES = {

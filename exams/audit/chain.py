@@ -1,4 +1,27 @@
-"""The hash chain: appending under one lock, and checking every link."""
+"""The hash chain: appending under one lock, and checking every link.
+
+Lock order (Issue 10, point 21). On PostgreSQL an append takes the chain's advisory lock and holds
+it to the commit, so every audited write in the system queues on it. A transaction that holds it
+must therefore never wait for a lock that another transaction holds while it waits for the chain:
+that is a deadlock, which PostgreSQL breaks by failing one of the two (an HTTP 500). The rule:
+
+1. Row locks first, always in this order, each kind in id order when there are several:
+   sitting → enrolment → room session (a start only share-locks it) → attempt → check-in →
+   item score → attempt score (and a complaint, a report or a key correction, each locked alone).
+2. The chain's lock last: the first append of a transaction comes after every row lock it takes,
+   and after it the transaction only inserts new rows (answer log, events) and commits. Where a
+   step writes several audited things in a loop (Collect submits every attempt of a room, End
+   marks every absentee), it locks all of their rows before the first one is written.
+3. `select_for_update(no_key=True, of=("self",))`: FOR NO KEY UPDATE, because the foreign-key
+   check of another transaction's insert takes FOR KEY SHARE on the parent row and FOR UPDATE
+   would make it wait (Django's foreign keys are checked at commit: after the chain's lock); and
+   `of=("self",)`, because without it PostgreSQL also locks every row the query joins — a model's
+   default ordering (Enrolment orders by room) silently joined and locked the room and sitting.
+4. An append first runs the checks of the foreign keys the transaction has written so far
+   (SET CONSTRAINTS … IMMEDIATE, below), so that those waits, if any, happen before the chain's lock.
+
+Issue 15 replaces this lock with a sequencer; until then, keep to this order.
+"""
 
 from __future__ import annotations
 
@@ -75,6 +98,7 @@ def audit_append(kind: str, *, subject: str = "", data: dict | None = None, acto
 
 
 HEAD = "SELECT seq, entry_hash FROM exams_auditentry ORDER BY seq DESC LIMIT 1"
+CHECK_KEYS_NOW = "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED;"
 
 
 def _locked_head() -> tuple[int, str]:
@@ -82,11 +106,17 @@ def _locked_head() -> tuple[int, str]:
     lock, held to the end of the transaction (the next append reads the entry this one writes)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One round trip for both: the two statements go as one query and run in turn, and
+            # One round trip for all: the statements go as one query and run in turn, and
             # (READ COMMITTED, Django's default) the SELECT's snapshot is taken once the lock is
             # granted, so it sees the entry the previous holder committed.
-            cursor.execute(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK}); {HEAD}")
-            cursor.nextset()
+            # First the foreign-key checks of what this transaction wrote so far, which Django
+            # defers to the commit: run there, after the chain's lock, a check waiting on a row
+            # that a transaction waiting for the chain has locked was a deadlock (Issue 10, point
+            # 21). IMMEDIATE runs them now (before the lock); DEFERRED restores Django's default
+            # for the rest of the transaction.
+            cursor.execute(f"{CHECK_KEYS_NOW} SELECT pg_advisory_xact_lock({CHAIN_LOCK}); {HEAD}")
+            for _statement in range(CHECK_KEYS_NOW.count(";") + 1):
+                cursor.nextset()
         else:
             cursor.execute(HEAD)
         head = cursor.fetchone()

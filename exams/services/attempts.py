@@ -53,9 +53,12 @@ def attempt_start(*, candidate: AbstractBaseUser, enrolment_id: int, device_id: 
     now = now or timezone.now()
     with transaction.atomic():
         # Locking the enrolment serialises two tabs pressing Start together; the unique
-        # constraint on Attempt.enrolment is the backstop.
+        # constraint on Attempt.enrolment is the backstop. Only the enrolment's row, FOR NO KEY
+        # UPDATE (exams.audit.chain: lock order): without `of`, the joins (the sitting, the exam,
+        # and the room that Enrolment's default ordering adds) were locked too, so every start
+        # of a room queued on its row and every room event's key check waited for the starts.
         enrolment = (
-            Enrolment.objects.select_for_update().select_related("sitting__exam")
+            Enrolment.objects.select_for_update(no_key=True, of=("self",)).select_related("sitting__exam")
             .filter(pk=enrolment_id, candidate=candidate).first()
         )
         if enrolment is None:
@@ -111,7 +114,9 @@ def attempt_open_on_device(*, attempt_id: int, device_id: str, now: datetime | N
     """
     now = now or timezone.now()
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+        # NO KEY: rows that reference the attempt (answer log, events) are inserted meanwhile,
+        # and their key checks must not wait for this lock (exams.audit.chain: lock order).
+        attempt = Attempt.objects.select_for_update(no_key=True).get(pk=attempt_id)
         if not attempt.is_in_progress or attempt.device_id == device_id:
             return attempt
         if attempt.pending_device_id == device_id and attempt.is_locked:
@@ -134,7 +139,7 @@ def attempt_hand_over(*, attempt_id: int, by: AbstractBaseUser, to_new_device: b
     if not reason.strip():
         raise ExamError(_("Give a reason for the hand-over."))
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+        attempt = Attempt.objects.select_for_update(no_key=True).get(pk=attempt_id)
         if not attempt.is_locked:
             raise ExamError(_("This attempt is not locked."))
         previous = attempt.device_id
@@ -161,8 +166,8 @@ def attempt_submit(*, attempt_id: int, by: str, actor: AbstractBaseUser | None =
     now = now or timezone.now()
     with transaction.atomic():
         # The row lock orders a submission after any save batch holding the attempt, so the
-        # score sees every answer stored before it.
-        attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+        # score sees every answer stored before it. NO KEY: see attempt_open_on_device.
+        attempt = Attempt.objects.select_for_update(no_key=True).get(pk=attempt_id)
         if not attempt.is_in_progress:
             return attempt
         if by == SubmittedBy.CLOCK and not attempt.is_overdue(now):

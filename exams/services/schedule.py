@@ -31,7 +31,9 @@ def sitting_check_blueprint(*, exam: Exam) -> None:
 @transaction.atomic
 def enrolment_confirm_identity(*, enrolment_id: int, candidate, now: datetime | None = None) -> Enrolment:
     """Record that the candidate confirmed their name and grade (R-SCHED-2)."""
-    enrolment = Enrolment.objects.select_for_update().filter(pk=enrolment_id, candidate=candidate).first()
+    # Only the enrolment's row (exams.audit.chain: lock order): `.first()` orders by Enrolment's
+    # default ordering, whose joins (room, sitting) FOR UPDATE would lock as well.
+    enrolment = Enrolment.objects.select_for_update(no_key=True, of=("self",)).filter(pk=enrolment_id, candidate=candidate).first()
     if enrolment is None:
         raise ExamError(_("No such enrolment."), code="not_found")
     if enrolment.identity_confirmed_at is None:

@@ -137,7 +137,7 @@ def attempt_rescore(*, correction_id: int, attempt_id: int, now: datetime | None
     """Re-score one attempt for a correction, exactly once; a second call returns None."""
     now = now or timezone.now()
     with transaction.atomic():
-        Attempt.objects.select_for_update().get(pk=attempt_id)  # one re-score of an attempt at a time
+        Attempt.objects.select_for_update(no_key=True).get(pk=attempt_id)  # one re-score of an attempt at a time
         if ScoreChange.objects.filter(correction_id=correction_id, attempt_id=attempt_id).exists():
             return None
         before = AttemptScore.objects.get(attempt_id=attempt_id)

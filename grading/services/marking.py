@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from exams.models import Item, Sitting
 
-from ..models import ItemScore, Mark, MarkingAssignment, ResultPublication
+from ..models import AttemptScore, ItemScore, Mark, MarkingAssignment, ResultPublication
 from .results import GradingError, attempt_total_refresh
 
 MARK_PLACES = Decimal("0.01")
@@ -52,13 +52,17 @@ def _points(raw, max_points: Decimal) -> Decimal:
 
 def _locked_answer(item_score_id: int) -> ItemScore:
     score = (
-        ItemScore.objects.select_for_update(of=("self",))
+        ItemScore.objects.select_for_update(no_key=True, of=("self",))
         .select_related("attempt__exam", "attempt__enrolment", "attempt_item__item_version")
         .filter(pk=item_score_id, method=ItemScore.Method.COMMITTEE)
         .first()
     )
     if score is None:
         raise GradingError(_("No such answer."), code="not_found")
+    # The attempt's total too, now: the mark's audit entry takes the chain's lock, and
+    # attempt_total_refresh locked this row after it, while a re-score (total locked, waiting
+    # for the chain) deadlocked with it (exams.audit.chain: lock order).
+    AttemptScore.objects.select_for_update(no_key=True, of=("self",)).filter(attempt_id=score.attempt_id).first()
     if ResultPublication.objects.filter(sitting_id=score.attempt.enrolment.sitting_id).exists():
         raise GradingError(
             _("The results of this sitting are published; marks no longer change here.")

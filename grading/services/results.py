@@ -30,8 +30,10 @@ class GradingError(ExamError):
 def attempt_total_refresh(*, attempt_id: int) -> AttemptScore | None:
     """Recompute an attempt's committee part, and its final percent once nothing awaits marking."""
     with transaction.atomic():
+        # Only this row (exams.audit.chain: lock order): without `of` the attempt and the exam
+        # were locked FOR UPDATE too, and every start's key check on the exam waited for them.
         score = (
-            AttemptScore.objects.select_for_update()
+            AttemptScore.objects.select_for_update(no_key=True, of=("self",))
             .select_related("attempt__exam")
             .filter(attempt_id=attempt_id)
             .first()
@@ -98,6 +100,9 @@ def clinical_score_enter(
             raise GradingError(
                 _("The results of this sitting are published; scores no longer change here.")
             )
+        # The total before the clinical score's audit entry (attempt_total_refresh below locks it
+        # again): exams.audit.chain, lock order.
+        AttemptScore.objects.select_for_update(no_key=True, of=("self",)).filter(attempt_id=attempt.pk).first()
         clinical, _created = ClinicalScore.objects.update_or_create(
             attempt=attempt,
             defaults={
@@ -215,7 +220,8 @@ def sitting_results_publish(
     """Publish a sitting's results in one action, once nobody can start or write and marking is complete."""
     now = now or timezone.now()
     with transaction.atomic():
-        sitting = Sitting.objects.select_for_update().select_related("exam").get(pk=sitting_id)
+        # The sitting's row alone (`of`): the exam is read for its time zone, not locked.
+        sitting = Sitting.objects.select_for_update(no_key=True, of=("self",)).select_related("exam").get(pk=sitting_id)
         if ResultPublication.objects.filter(sitting=sitting).exists():
             raise GradingError(_("These results are already published."))
         # First: a candidate who can still start would sit an exam whose answers nobody could mark
@@ -239,19 +245,15 @@ def sitting_results_publish(
                     "incomplete": waiting["incomplete"],
                 }
             )
-        scores = AttemptScore.objects.filter(
-            attempt__enrolment__sitting=sitting,
-            attempt__is_practice=False,
-            attempt__status=AttemptStatus.SCORED,
-        )
-        publication = ResultPublication.objects.create(
-            sitting=sitting,
-            published_at=now,
-            published_by=by,
-            attempts=scores.count(),
-            passed=scores.filter(passed=True).count(),
-        )
+        scores = AttemptScore.objects.filter(attempt__enrolment__sitting=sitting, attempt__is_practice=False,
+                                             attempt__status=AttemptStatus.SCORED)
+        attempts, passed = scores.count(), scores.filter(passed=True).count()
+        # The scores' rows before the publication's audit entry takes the chain's lock: updated
+        # after it, they waited for a re-score holding them and waiting for the chain
+        # (exams.audit.chain: lock order).
         scores.update(published_at=now)
+        publication = ResultPublication.objects.create(sitting=sitting, published_at=now, published_by=by, attempts=attempts,
+                                                       passed=passed)
         from ..tasks import email_published_results
 
         transaction.on_commit(lambda: email_published_results.delay(sitting.pk), robust=True)

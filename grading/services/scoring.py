@@ -31,7 +31,9 @@ def attempt_score(*, attempt_id: int, now: datetime | None = None) -> AttemptSco
     """
     now = now or timezone.now()
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().select_related("exam").get(pk=attempt_id)
+        # Only the attempt's row, FOR NO KEY UPDATE (exams.audit.chain: lock order): without `of`
+        # the exam's row was locked FOR UPDATE as well, and every start's key check waited for it.
+        attempt = Attempt.objects.select_for_update(no_key=True, of=("self",)).select_related("exam").get(pk=attempt_id)
         # A disqualified attempt is not scored (its answers stay for the committee's review).
         if attempt.status in (AttemptStatus.IN_PROGRESS, AttemptStatus.DISQUALIFIED):
             return None

@@ -27,7 +27,7 @@ MAX_EXTENSION_MINUTES = 120
 def _running_attempt(attempt_id: int, by: AbstractBaseUser) -> Attempt:
     """Return the attempt, row-locked, if `by` proctors its room and it is still running."""
     attempt = (
-        Attempt.objects.select_for_update(of=("self",)).select_related("enrolment")
+        Attempt.objects.select_for_update(no_key=True, of=("self",)).select_related("enrolment")
         .filter(pk=attempt_id, is_practice=False, enrolment__room__proctors=by).first()
     )
     if attempt is None:

@@ -19,7 +19,7 @@ from .entry import entry_closed, room_session_for
 
 def _checkin_locked(enrolment: Enrolment) -> CheckIn:
     CheckIn.objects.get_or_create(enrolment=enrolment)
-    return CheckIn.objects.select_for_update().get(enrolment=enrolment)
+    return CheckIn.objects.select_for_update(no_key=True).get(enrolment=enrolment)
 
 
 def _checkin_message(checkin: CheckIn) -> dict:
@@ -54,11 +54,13 @@ def checkin_arrive(*, enrolment_id: int, candidate: AbstractBaseUser, now: datet
 def _enrolment_of_proctor(enrolment_id: int, by: AbstractBaseUser) -> Enrolment:
     """Return the enrolment, row-locked, if `by` proctors its room.
 
-    The lock is the one attempt_start takes: a decision and a start never cross.
+    The lock is the one attempt_start takes: a decision and a start never cross. Only the
+    enrolment's row, FOR NO KEY UPDATE (exams.audit.chain: lock order): a message or a room
+    event about this candidate, holding the audit chain's lock, checks its key on this row.
     """
     if not Enrolment.objects.filter(pk=enrolment_id, room__proctors=by).exists():
         raise ProctoringError(_("No such candidate in your rooms."), code="not_found")
-    return Enrolment.objects.select_for_update().select_related("sitting").get(pk=enrolment_id)
+    return Enrolment.objects.select_for_update(no_key=True, of=("self",)).select_related("sitting").get(pk=enrolment_id)
 
 
 def _decidable(enrolment: Enrolment, checkin: CheckIn, now: datetime) -> None:
@@ -124,11 +126,18 @@ def absentees_mark(*, now: datetime | None = None, room_id: int | None = None, r
         sessions = {s.room_id: s for s in RoomSession.objects.filter(room__sitting__starts_at__lt=now)}
         enrolments = [e for e in enrolments.filter(sitting__starts_at__lt=now) if entry_closed(e, sessions.get(e.room_id), now)]
     marked = []
+    if room_id is not None:
+        # The room's End step marks them all in its one transaction, so the first absentee's
+        # audit entry takes the chain's lock: lock every check-in now, in order, before it, or an
+        # arriving candidate (check-in locked, waiting for the chain) deadlocks with the End
+        # (exams.audit.chain: lock order).
+        for enrolment in sorted(enrolments, key=lambda e: e.pk):
+            _checkin_locked(enrolment)
     for enrolment in enrolments:
         with transaction.atomic():
             # The lock attempt_start takes: a candidate pressing Start now is either written
             # before this check or waits and is then refused as late, never both.
-            Enrolment.objects.select_for_update().filter(pk=enrolment.pk).first()
+            Enrolment.objects.select_for_update(no_key=True, of=("self",)).filter(pk=enrolment.pk).first()
             checkin = _checkin_locked(enrolment)
             # Started meanwhile, or marked by another worker: leave it.
             if checkin.status in (CheckIn.Status.ABSENT, CheckIn.Status.REFUSED) or Attempt.objects.filter(

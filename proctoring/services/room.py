@@ -45,6 +45,12 @@ def _collect(room_id: int, by: AbstractBaseUser, now: datetime, force: bool) -> 
             % {"n": len(owed), "names": names},
             code="time_left",
         )
+    # Every running attempt locked now, in id order (as answer batches lock them), before the
+    # first submission's audit entry takes the chain's lock: locked one by one in the loop, an
+    # answer batch holding a later attempt and waiting for the chain deadlocked with Collect
+    # (exams.audit.chain: lock order).
+    list(Attempt.objects.select_for_update(no_key=True, of=("self",)).filter(pk__in=[a.pk for a in running]).order_by("pk")
+         .values_list("pk", flat=True))
     for attempt in running:
         attempt_submit(attempt_id=attempt.pk, by=SubmittedBy.STAFF, actor=by, now=now)
 
@@ -61,7 +67,8 @@ def room_advance(*, room_id: int, by: AbstractBaseUser, to: str, force: bool = F
         if to in (RoomSession.Stage.COLLECTED, RoomSession.Stage.ENDED):
             # Enrolments before the room, the order attempt_start locks them in: a start and
             # this step wait for each other instead of deadlocking.
-            list(Enrolment.objects.select_for_update().filter(room_id=room_id).order_by("pk").values_list("pk", flat=True))
+            list(Enrolment.objects.select_for_update(no_key=True, of=("self",)).filter(room_id=room_id).order_by("pk")
+                 .values_list("pk", flat=True))
         session = room_session_for(room_id, lock=True)
         expected = RoomSession.next_stage(session.stage)
         if to != expected:
