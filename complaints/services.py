@@ -158,7 +158,7 @@ def complaint_file(*, enrolment_id: int, candidate: AbstractBaseUser, kind: str,
             # either was written. The enrolment's row, locked (NO KEY: inserts that refer to it are not
             # held up), makes them count one after the other. Taken before the audit chain's lock, the
             # order every other write that locks an enrolment keeps.
-            Enrolment.objects.select_for_update(no_key=True).filter(pk=enrolment.pk).first()
+            Enrolment.objects.select_for_update(no_key=True, of=("self",)).filter(pk=enrolment.pk).first()
             _refuse_beyond_cap(enrolment)
             complaint = Complaint.objects.create(
                 reference=f"new-{uuid.uuid4().hex[:16]}", enrolment=enrolment, attempt=attempt, candidate=candidate, kind=kind,

@@ -16,7 +16,7 @@ from .groups import attempt_group
 from .middleware import DEVICE_COOKIE
 from .models import Attempt, SubmittedBy
 from .payload import clock_payload
-from .services import AnswerChange, attempt_open_on_device, attempt_submit
+from .services import attempt_open_on_device, attempt_submit, change_from_message
 
 log = logging.getLogger(__name__)
 
@@ -79,14 +79,12 @@ class AttemptConsumer(RefusingConsumer):
         if not isinstance(raw_changes, list) or len(raw_changes) > MAX_CHANGES_PER_MESSAGE:
             await self.send_json({"t": "error", "reason": _("Malformed save.")})
             return
-        changes, received_at = [], timezone.now()
-        for raw in raw_changes:
-            if not isinstance(raw, dict) or not isinstance(raw.get("pos"), int) or not isinstance(raw.get("seq"), int):
-                await self.send_json({"t": "error", "reason": _("Malformed save.")})
-                return
-            changes.append(AnswerChange(attempt_id=self.attempt_id, candidate_id=self.user_id, device_id=self.device_id,
-                                        position=raw["pos"], seq=raw["seq"], value=raw.get("value"), flagged=bool(raw.get("flagged")),
-                                        received_at=received_at))
+        received_at = timezone.now()
+        changes = [change_from_message(raw, attempt_id=self.attempt_id, candidate_id=self.user_id,
+                                       device_id=self.device_id, received_at=received_at) for raw in raw_changes]
+        if None in changes:
+            await self.send_json({"t": "error", "reason": _("Malformed save.")})
+            return
         outcomes = await batcher().save(changes)
         acks = []
         for change, outcome in zip(changes, outcomes, strict=True):

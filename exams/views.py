@@ -151,17 +151,18 @@ def attempt_save(request: HttpRequest, attempt_id: int) -> JsonResponse:
     attempt = _get_attempt_for_candidate(request, attempt_id)
     try:
         raw_changes = json.loads(request.body)["changes"]
-        if isinstance(raw_changes, list) and len(raw_changes) > MAX_CHANGES_PER_MESSAGE:
-            # The socket's cap, kept here too: 40,000 changes in one request held the attempts' locks
-            # in one transaction and stalled every other candidate's saves. The page sends at most this many.
-            return JsonResponse({"error": _("Too many changes in one save: at most %(n)d at a time.")
-                                 % {"n": MAX_CHANGES_PER_MESSAGE}}, status=413)
-        changes = [
-            services.AnswerChange(attempt_id=attempt.pk, candidate_id=request.user.pk, device_id=request.device_id,
-                                  position=int(c["pos"]), seq=int(c["seq"]), value=c.get("value"), flagged=bool(c.get("flagged")))
-            for c in raw_changes
-        ]
     except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": _("Malformed save.")}, status=400)
+    if isinstance(raw_changes, list) and len(raw_changes) > MAX_CHANGES_PER_MESSAGE:
+        # The socket's cap, kept here too: 40,000 changes in one request held the attempts' locks
+        # in one transaction and stalled every other candidate's saves. The page sends at most this many.
+        return JsonResponse({"error": _("Too many changes in one save: at most %(n)d at a time.")
+                             % {"n": MAX_CHANGES_PER_MESSAGE}}, status=413)
+    if not isinstance(raw_changes, list):
+        return JsonResponse({"error": _("Malformed save.")}, status=400)
+    changes = [services.change_from_message(raw, attempt_id=attempt.pk, candidate_id=request.user.pk,
+                                            device_id=request.device_id) for raw in raw_changes]
+    if None in changes:
         return JsonResponse({"error": _("Malformed save.")}, status=400)
     results = services.responses_save(changes=changes)
     return JsonResponse({"results": [r.__dict__ for r in results]})

@@ -89,7 +89,7 @@ def reports_draft(*, sitting_id: int, now: datetime | None = None) -> list[Overs
         # Beat firing twice, or `tick` beside a worker: both may find the sitting ended. The row
         # lock makes the second wait, and then it finds the reports there (SQLite: the IMMEDIATE
         # transaction serialises them the same way).
-        sitting = Sitting.objects.select_for_update().select_related("exam").get(pk=sitting_id)
+        sitting = Sitting.objects.select_for_update(no_key=True, of=("self",)).select_related("exam").get(pk=sitting_id)
         ended_at = sitting_ended_at(sitting, now)
         if ended_at is None:
             return []

@@ -44,6 +44,23 @@ class AnswerChange:
     received_at: datetime | None = None
 
 
+def change_from_message(raw: Any, *, attempt_id: int, candidate_id: int, device_id: str,
+                        received_at: datetime | None = None) -> AnswerChange | None:
+    """Return the change a page sent ({"pos", "seq", "value", "flagged"}), or None if it is no change.
+
+    The one reading of a change for the socket and the HTTP fallback: position and number must be
+    whole numbers as JSON has them (not text, not 1e400); their ranges and the value are the
+    rules' to judge, one change at a time, so one bad change never fails a batch.
+    """
+    if not isinstance(raw, dict):
+        return None
+    position, seq = raw.get("pos"), raw.get("seq")
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (position, seq)):
+        return None
+    return AnswerChange(attempt_id=attempt_id, candidate_id=candidate_id, device_id=device_id, position=position,
+                        seq=seq, value=raw.get("value"), flagged=bool(raw.get("flagged")), received_at=received_at)
+
+
 @dataclass(frozen=True)
 class SaveResult:
     seq: int

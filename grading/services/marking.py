@@ -302,7 +302,7 @@ def assignments_bulk_set(
     with transaction.atomic():
         # Two chairs assigning the same sitting at once would both read the old loads and pile work
         # on the same people: the sitting's row serialises them.
-        sitting = Sitting.objects.select_for_update().get(pk=sitting_id)
+        sitting = Sitting.objects.select_for_update(no_key=True, of=("self",)).get(pk=sitting_id)
         if ResultPublication.objects.filter(sitting=sitting).exists():
             raise GradingError(
                 _("The results of this sitting are published; marks no longer change here.")

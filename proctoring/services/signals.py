@@ -99,7 +99,7 @@ def _update(enrolment_id: int, change, now: datetime) -> list[Incident]:
         CheckIn.objects.get_or_create(enrolment=enrolment)
         # Row lock: the page's report and the media server's arrive on different sockets at once;
         # without it one would overwrite the other's half of `signals` (read-modify-write race).
-        checkin = CheckIn.objects.select_for_update().get(enrolment=enrolment)
+        checkin = CheckIn.objects.select_for_update(no_key=True, of=("self",)).get(enrolment=enrolment)
         signals = change(dict(checkin.signals))
         # Before the start the tile shows the state; only during the attempt is it an incident,
         # and not in its first seconds: the exam page must ask for the screen again (browsers
