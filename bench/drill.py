@@ -31,7 +31,6 @@ import secrets
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,7 +39,7 @@ BENCH = ROOT / "bench"
 OUT = BENCH / "out"
 sys.path.insert(0, str(ROOT))
 
-from processes import end, end_all, spawn  # noqa: E402
+from processes import end, end_all, start_daphnes  # noqa: E402
 
 CANDIDATES = int(os.environ.get("BENCH_DRILL_CANDIDATES", "500"))
 CONCURRENCY = int(os.environ.get("BENCH_DRILL_CONCURRENCY", "500"))
@@ -142,37 +141,8 @@ def build(env: dict) -> dict:
 
 
 # --- the servers ------------------------------------------------------------------------------------
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_servers(env: dict) -> tuple[list[int], list[subprocess.Popen]]:
-    ports, processes = [], []
-    for n in range(PROCESSES):
-        port = free_port()
-        log = open(OUT / f"daphne-drill-{n + 1}.log", "w")  # noqa: SIM115 (closed with the process)
-        processes.append(spawn([DAPHNE, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT))
-        ports.append(port)
-    deadline = time.monotonic() + 90
-    for port, process in zip(ports, processes, strict=True):
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"Daphne on port {port} exited at start-up; see bench/out/daphne-drill-*.log")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"Daphne on port {port} did not answer within 90 s")
-            time.sleep(0.3)
-    return ports, processes
+    return start_daphnes(PROCESSES, daphne=DAPHNE, env=env, log_dir=OUT, label="drill", wait=90)
 
 
 # --- the drill (aiohttp) ----------------------------------------------------------------------------

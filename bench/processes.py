@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,3 +43,37 @@ def end(process: subprocess.Popen, grace: float = 8.0) -> None:
 def end_all(grace: float = 8.0) -> None:
     for process in list(CHILDREN):
         end(process, grace)
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_daphnes(count: int, *, daphne: str, env: dict, log_dir: Path, label: str,
+                  wait: float = 60.0) -> tuple[list[int], list[subprocess.Popen]]:
+    """Start `count` Daphne processes on free ports and wait until each answers its sign-in page."""
+    ports, processes = [], []
+    for n in range(count):
+        port = free_port()
+        log = open(log_dir / f"daphne-{label}-{n + 1}.log", "w")  # noqa: SIM115 (closed with the process)
+        processes.append(spawn([daphne, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], env=env,
+                               stdout=log, stderr=subprocess.STDOUT))
+        ports.append(port)
+    deadline = time.monotonic() + wait
+    for port, process in zip(ports, processes, strict=True):
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"bench: Daphne on port {port} exited at start-up; see {log_dir}/daphne-{label}-*.log")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"bench: Daphne on port {port} did not answer within {wait:.0f} s")
+            time.sleep(0.3)
+    return ports, processes

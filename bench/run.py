@@ -20,7 +20,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
-from processes import CHILDREN, end, end_all, spawn
+from processes import CHILDREN, end, end_all, free_port, spawn, start_daphnes
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -67,12 +66,6 @@ def run(args: list[str], *, env: dict, timeout: float, what: str, track: list | 
     if process.returncode != 0:
         raise SystemExit(f"bench: {what} failed (exit {process.returncode})\n{stdout[-2000:]}")
     return stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- environment ----------------------------------------------------------------------------------
@@ -197,29 +190,8 @@ class Sampler(threading.Thread):
 
 # --- the server -----------------------------------------------------------------------------------
 def start_servers(count: int, env: dict, sampler: Sampler, label: str) -> tuple[list[int], list[subprocess.Popen]]:
-    ports, processes = [], []
-    for n in range(count):
-        port = free_port()
-        log = open(OUT / f"daphne-{label}-{n + 1}.log", "w")  # noqa: SIM115 (closed with the process)
-        process = spawn([DAPHNE, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], env=env,
-                        stdout=log, stderr=subprocess.STDOUT)
-        ports.append(port)
-        processes.append(process)
-    deadline = time.monotonic() + 60
-    for port, process in zip(ports, processes, strict=True):
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"bench: Daphne on port {port} exited at start-up; see bench/out/daphne-{label}-*.log")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"bench: Daphne on port {port} did not answer within 60 s")
-            time.sleep(0.3)
-        sampler.servers.append(process.pid)
+    ports, processes = start_daphnes(count, daphne=DAPHNE, env=env, log_dir=OUT, label=label)
+    sampler.servers.extend(process.pid for process in processes)
     return ports, processes
 
 
