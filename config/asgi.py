@@ -13,6 +13,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from exams.continuity.heartbeat import start_heartbeat  # noqa: E402
+
+# Server outages are seen as gaps in this heartbeat and credited to the candidates (R-TAKE-7).
+start_heartbeat()
 
 application = ProtocolTypeRouter(
     {

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .batching import batcher
+from .continuity import connection_back, connection_lost
 from .groups import attempt_group
 from .middleware import DEVICE_COOKIE
 from .models import Attempt, SubmittedBy
@@ -42,6 +43,7 @@ class RefusingConsumer(AsyncJsonWebsocketConsumer):
 
 class AttemptConsumer(RefusingConsumer):
     attempt_id: int | None = None
+    watches_connection = False
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -58,10 +60,21 @@ class AttemptConsumer(RefusingConsumer):
         await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
         await self.accept()
         await self._send_state(attempt)
+        # Issue 10, point 26: a long absence of the candidate's page is recorded when it comes
+        # back. Only the attempt's own device counts: a refused second device is not its page.
+        self.watches_connection = attempt.is_in_progress and attempt.device_id == self.device_id
+        if self.watches_connection:
+            await database_sync_to_async(connection_back)(attempt_id=attempt.pk)
 
     async def disconnect(self, code: int) -> None:
         if self.attempt_id is not None:
             await self.channel_layer.group_discard(attempt_group(self.attempt_id), self.channel_name)
+        if self.watches_connection:
+            # A killed server never gets here: its gap is the heartbeat's (exams.continuity).
+            try:
+                await database_sync_to_async(connection_lost)(attempt_id=self.attempt_id)
+            except Exception:  # noqa: BLE001 - a closing socket must not fail over a note (database down)
+                log.warning("could not note the lost connection of attempt %s", self.attempt_id, exc_info=True)
 
     async def receive_json(self, content: Any, **kwargs) -> None:
         kind = content.get("t") if isinstance(content, dict) else None
@@ -115,9 +128,13 @@ class AttemptConsumer(RefusingConsumer):
         pass  # for the proctors' room; the page that started it already knows
 
     async def attempt_state(self, event: dict) -> None:
-        """A proctor paused, resumed or extended the attempt: the page gets the new clock."""
+        """A proctor paused, resumed or extended the attempt, or a server outage was credited
+        (exams.continuity): the page gets the new clock, and why when the server says so."""
         attempt = await database_sync_to_async(Attempt.objects.get)(pk=self.attempt_id)
-        await self._send_state(attempt)
+        await self._send_state(attempt, notice=event.get("notice", ""))
+
+    async def attempt_connection(self, event: dict) -> None:
+        pass  # a lost connection was recorded: for the proctors' room
 
     async def attempt_ended(self, event: dict) -> None:
         await self.send_json({"t": "ended", "reason": event["reason"]})
@@ -129,9 +146,9 @@ class AttemptConsumer(RefusingConsumer):
         await self.send_json({"t": "scored"})
 
     # --- helpers ----------------------------------------------------------------------------------
-    async def _send_state(self, attempt: Attempt) -> None:
+    async def _send_state(self, attempt: Attempt, notice: str = "") -> None:
         await self.send_json({"t": "state", **clock_payload(attempt, timezone.now()),
-                              "thisDevice": attempt.device_id == self.device_id})
+                              "thisDevice": attempt.device_id == self.device_id, "notice": notice})
 
     @database_sync_to_async
     def _open(self, attempt_id: int) -> Attempt | None:
