@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .batching import batcher
-from .continuity import connection_back, connection_lost
+from .continuity import connection_back, connection_lost, recent_outage_notice
 from .groups import attempt_group
 from .middleware import DEVICE_COOKIE
 from .models import Attempt, SubmittedBy
@@ -59,7 +59,8 @@ class AttemptConsumer(RefusingConsumer):
         self.attempt_id = attempt.pk
         await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
         await self.accept()
-        await self._send_state(attempt)
+        # Issue 10, point 25: a page coming back after a server outage is told why its end moved.
+        await self._send_state(attempt, notice=await database_sync_to_async(recent_outage_notice)(attempt_id=attempt.pk))
         # Issue 10, point 26: a long absence of the candidate's page is recorded when it comes
         # back. Only the attempt's own device counts: a refused second device is not its page.
         self.watches_connection = attempt.is_in_progress and attempt.device_id == self.device_id

@@ -6,6 +6,7 @@ from .services import (
     connection_lost,
     mark_serving_process,
     outage_settle,
+    recent_outage_notice,
     site_beat,
 )
 
@@ -14,6 +15,6 @@ __all__ = [
     "connection_back",
     "connection_lost",
     "mark_serving_process",
-    "outage_settle",
+    "outage_settle", "recent_outage_notice",
     "site_beat",
 ]

@@ -40,6 +40,8 @@ from ..models import (
 )
 
 HEARTBEAT_ROW = 1
+# How long after an outage a reconnecting page is still told of its credit.
+NOTICE_REPEATED_FOR = timedelta(minutes=10)
 
 # Set by exams.continuity.heartbeat in a process that serves candidates and writes the beats.
 _serving_process = False
@@ -147,12 +149,27 @@ def outage_settle(
         return outage
 
 
+def _credit_notice(outage: Outage, credit: timedelta, new_deadline: datetime) -> str:
+    seconds = int(credit.total_seconds())
+    return _(
+        "The exam server was unavailable from %(start)s to %(end)s. Your clock was stopped for that time: "
+        "%(minutes)s min %(seconds)s s added. Your exam now ends at %(new_end)s."
+    ) % {
+        "start": _clock(outage.started_at),
+        "end": _clock(outage.ended_at),
+        "minutes": seconds // 60,
+        "seconds": seconds % 60,
+        "new_end": _clock(new_deadline),
+    }
+
+
 def _credit(
     attempt: Attempt, *, outage: Outage, credit: timedelta, new_deadline: datetime, now: datetime
 ) -> None:
     old_deadline = attempt.deadline
     attempt.deadline = new_deadline
     attempt.save(update_fields=["deadline"])
+    notice = _credit_notice(outage, credit, new_deadline)
     AttemptEvent.objects.create(
         attempt=attempt,
         kind=AttemptEvent.Kind.SYSTEM_PAUSED,
@@ -164,22 +181,31 @@ def _credit(
             "seconds": int(credit.total_seconds()),
             "old_deadline": old_deadline.isoformat(),
             "new_deadline": new_deadline.isoformat(),
+            # What the candidate was told; sent again when the page reconnects (recent_outage_notice).
+            "notice": notice,
         },
     )
-    notice = _(
-        "The exam server was unavailable from %(start)s to %(end)s. Your clock has been stopped for that time: "
-        "%(minutes)s min %(seconds)s s added. Your exam now ends at %(new_end)s."
-    ) % {
-        "start": _clock(outage.started_at),
-        "end": _clock(outage.ended_at),
-        "minutes": int(credit.total_seconds()) // 60,
-        "seconds": int(credit.total_seconds()) % 60,
-        "new_end": _clock(new_deadline),
-    }
     # "attempt.state" is the push the page already turns into its new end time; "notice" says why.
-    push_to_attempt_after_commit(
-        attempt.pk, {"type": "attempt.state", "notice": notice, "outage": outage.pk}
+    push_to_attempt_after_commit(attempt.pk, {"type": "attempt.state", "notice": notice, "outage": outage.pk})
+
+
+def recent_outage_notice(*, attempt_id: int, now: datetime | None = None) -> str:
+    """Return what the candidate should be told of an outage settled in the last few minutes, or "".
+
+    The credit is settled by the restarted server's first beat, usually before the candidate's page
+    has reconnected: the push then reaches nobody, so the page hears it again on connecting.
+    """
+    now = now or timezone.now()
+    event = (
+        AttemptEvent.objects.filter(
+            attempt_id=attempt_id,
+            kind__in=[AttemptEvent.Kind.SYSTEM_PAUSED, AttemptEvent.Kind.INTERRUPTED],
+            at__gte=now - NOTICE_REPEATED_FOR,
+        )
+        .order_by("-at", "-id")
+        .first()
     )
+    return str(event.detail.get("notice", "")) if event is not None else ""
 
 
 def _interrupt(attempt: Attempt, *, outage: Outage, lost: timedelta, now: datetime) -> None:
@@ -202,6 +228,7 @@ def _interrupt(attempt: Attempt, *, outage: Outage, lost: timedelta, now: dateti
             "to": outage.ended_at.isoformat(),
             "seconds": int(lost.total_seconds()),
             "reschedule": True,
+            "notice": attempt.end_reason,
         },
     )
     push_to_attempt_after_commit(
