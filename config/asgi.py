@@ -22,6 +22,8 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Origin is checked against ALLOWED_HOSTS, login through the session cookie.
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

@@ -60,7 +60,10 @@ class AttemptConsumer(RefusingConsumer):
         await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
         await self.accept()
         # Issue 10, point 25: a page coming back after a server outage is told why its end moved.
-        await self._send_state(attempt, notice=await database_sync_to_async(recent_outage_notice)(attempt_id=attempt.pk))
+        await self._send_state(
+            attempt,
+            notice=await database_sync_to_async(recent_outage_notice)(attempt_id=attempt.pk),
+        )
         # Issue 10, point 26: a long absence of the candidate's page is recorded when it comes
         # back. Only the attempt's own device counts: a refused second device is not its page.
         self.watches_connection = attempt.is_in_progress and attempt.device_id == self.device_id
@@ -69,20 +72,28 @@ class AttemptConsumer(RefusingConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.attempt_id is not None:
-            await self.channel_layer.group_discard(attempt_group(self.attempt_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                attempt_group(self.attempt_id), self.channel_name
+            )
         if self.watches_connection:
             # A killed server never gets here: its gap is the heartbeat's (exams.continuity).
             try:
                 await database_sync_to_async(connection_lost)(attempt_id=self.attempt_id)
             except Exception:  # noqa: BLE001 - a closing socket must not fail over a note (database down)
-                log.warning("could not note the lost connection of attempt %s", self.attempt_id, exc_info=True)
+                log.warning(
+                    "could not note the lost connection of attempt %s",
+                    self.attempt_id,
+                    exc_info=True,
+                )
 
     async def receive_json(self, content: Any, **kwargs) -> None:
         kind = content.get("t") if isinstance(content, dict) else None
         if kind == "save":
             await self._save(content.get("changes"))
         elif kind == "ping":
-            await self.send_json({"t": "pong", "c": content.get("c"), "s": int(timezone.now().timestamp() * 1000)})
+            await self.send_json(
+                {"t": "pong", "c": content.get("c"), "s": int(timezone.now().timestamp() * 1000)}
+            )
         elif kind == "deadline":
             attempt = await self._submit_if_overdue()
             await self._send_state(attempt)
@@ -95,20 +106,39 @@ class AttemptConsumer(RefusingConsumer):
             return
         changes, received_at = [], timezone.now()
         for raw in raw_changes:
-            if not isinstance(raw, dict) or not isinstance(raw.get("pos"), int) or not isinstance(raw.get("seq"), int):
+            if (
+                not isinstance(raw, dict)
+                or not isinstance(raw.get("pos"), int)
+                or not isinstance(raw.get("seq"), int)
+            ):
                 await self.send_json({"t": "error", "reason": _("Malformed save.")})
                 return
-            changes.append(AnswerChange(attempt_id=self.attempt_id, candidate_id=self.user_id, device_id=self.device_id,
-                                        position=raw["pos"], seq=raw["seq"], value=raw.get("value"), flagged=bool(raw.get("flagged")),
-                                        received_at=received_at))
+            changes.append(
+                AnswerChange(
+                    attempt_id=self.attempt_id,
+                    candidate_id=self.user_id,
+                    device_id=self.device_id,
+                    position=raw["pos"],
+                    seq=raw["seq"],
+                    value=raw.get("value"),
+                    flagged=bool(raw.get("flagged")),
+                    received_at=received_at,
+                )
+            )
         outcomes = await batcher().save(changes)
         acks = []
         for change, outcome in zip(changes, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 log.warning("saving a change of attempt %s failed: %r", self.attempt_id, outcome)
                 # The page keeps this change and sends it again.
-                acks.append({"seq": change.seq, "ok": False, "code": "error",
-                             "reason": _("The server could not save just now; retrying.")})
+                acks.append(
+                    {
+                        "seq": change.seq,
+                        "ok": False,
+                        "code": "error",
+                        "reason": _("The server could not save just now; retrying."),
+                    }
+                )
             else:
                 acks.append(outcome.__dict__)
         await self.send_json({"t": "ack", "results": acks})
@@ -120,7 +150,9 @@ class AttemptConsumer(RefusingConsumer):
     async def attempt_unlocked(self, event: dict) -> None:
         attempt = await database_sync_to_async(Attempt.objects.get)(pk=self.attempt_id)
         if attempt.device_id != self.device_id:
-            await self.send_json({"t": "moved", "reason": _("The exam staff moved this attempt to another device.")})
+            await self.send_json(
+                {"t": "moved", "reason": _("The exam staff moved this attempt to another device.")}
+            )
             await self.close()
             return
         await self._send_state(attempt)
@@ -148,8 +180,14 @@ class AttemptConsumer(RefusingConsumer):
 
     # --- helpers ----------------------------------------------------------------------------------
     async def _send_state(self, attempt: Attempt, notice: str = "") -> None:
-        await self.send_json({"t": "state", **clock_payload(attempt, timezone.now()),
-                              "thisDevice": attempt.device_id == self.device_id, "notice": notice})
+        await self.send_json(
+            {
+                "t": "state",
+                **clock_payload(attempt, timezone.now()),
+                "thisDevice": attempt.device_id == self.device_id,
+                "notice": notice,
+            }
+        )
 
     @database_sync_to_async
     def _open(self, attempt_id: int) -> Attempt | None:

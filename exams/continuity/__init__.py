@@ -15,6 +15,7 @@ __all__ = [
     "connection_back",
     "connection_lost",
     "mark_serving_process",
-    "outage_settle", "recent_outage_notice",
+    "outage_settle",
+    "recent_outage_notice",
     "site_beat",
 ]

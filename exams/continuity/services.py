@@ -186,7 +186,9 @@ def _credit(
         },
     )
     # "attempt.state" is the push the page already turns into its new end time; "notice" says why.
-    push_to_attempt_after_commit(attempt.pk, {"type": "attempt.state", "notice": notice, "outage": outage.pk})
+    push_to_attempt_after_commit(
+        attempt.pk, {"type": "attempt.state", "notice": notice, "outage": outage.pk}
+    )
 
 
 def recent_outage_notice(*, attempt_id: int, now: datetime | None = None) -> str:

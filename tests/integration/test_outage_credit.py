@@ -9,7 +9,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from websockets.sync.client import connect as ws_connect
@@ -17,7 +16,13 @@ from websockets.sync.client import connect as ws_connect
 from exams.middleware import DEVICE_COOKIE
 from exams.models import Attempt, AttemptEvent, AttemptStatus, AuditEntry, Outage, SiteHeartbeat
 from exams.services import attempt_start, attempts_submit_overdue
-from tests.servers import DaphneServer, _fresh_log_dir, process_environment, running_worker, wait_until
+from tests.servers import (
+    DaphneServer,
+    _fresh_log_dir,
+    process_environment,
+    running_worker,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration]
 
@@ -30,7 +35,10 @@ DOWN_AT_LEAST = 10.0  # seconds the server stays down: the deadline (and its gra
 @pytest.fixture
 def server(request, transactional_db):
     with running_worker(f"{request.node.name}-worker"):
-        env = process_environment() | {"SITE_HEARTBEAT_SECONDS": str(BEAT_SECONDS), "OUTAGE_MIN_SECONDS": str(OUTAGE_MIN_SECONDS)}
+        env = process_environment() | {
+            "SITE_HEARTBEAT_SECONDS": str(BEAT_SECONDS),
+            "OUTAGE_MIN_SECONDS": str(OUTAGE_MIN_SECONDS),
+        }
         daphne = DaphneServer(env=env, log_dir=_fresh_log_dir(request.node.name))
         failed_before = request.session.testsfailed
         try:
@@ -44,12 +52,16 @@ def server(request, transactional_db):
 
 def _page_socket(server: DaphneServer, attempt_id: int, session: str):
     return ws_connect(
-        f"ws://127.0.0.1:{server.port}/ws/attempt/{attempt_id}/", origin=f"http://127.0.0.1:{server.port}",
-        additional_headers={"Cookie": f"{DEVICE_COOKIE}={DEVICE}; sessionid={session}"}, open_timeout=10,
+        f"ws://127.0.0.1:{server.port}/ws/attempt/{attempt_id}/",
+        origin=f"http://127.0.0.1:{server.port}",
+        additional_headers={"Cookie": f"{DEVICE_COOKIE}={DEVICE}; sessionid={session}"},
+        open_timeout=10,
     )
 
 
-def test_a_killed_and_restarted_server_credits_the_lost_time_to_the_running_attempt(server, alice, alice_enrolment, settings):
+def test_a_killed_and_restarted_server_credits_the_lost_time_to_the_running_attempt(
+    server, alice, alice_enrolment, settings
+):
     """Issue 10, point 25: the server is killed mid-exam with seconds left and stays down past the
     deadline; the periodic job (another process) does not submit meanwhile; on restart the
     deadline has moved on by the outage, a system pause is in the timeline and the audit log, and
@@ -63,10 +75,17 @@ def test_a_killed_and_restarted_server_credits_the_lost_time_to_the_running_atte
     with _page_socket(server, attempt.pk, session) as socket:
         assert json.loads(socket.recv(timeout=10))["status"] == "in_progress"
     # The server beats: a beat younger than the interval (plus slack on a loaded machine).
-    wait_until(lambda: SiteHeartbeat.objects.filter(beat_at__gt=timezone.now() - timedelta(seconds=3)).exists(),
-               timeout=20, message="the server's heartbeat")
+    wait_until(
+        lambda: SiteHeartbeat.objects.filter(
+            beat_at__gt=timezone.now() - timedelta(seconds=3)
+        ).exists(),
+        timeout=20,
+        message="the server's heartbeat",
+    )
 
-    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + timedelta(seconds=LEFT_AT_KILL))
+    Attempt.objects.filter(pk=attempt.pk).update(
+        deadline=timezone.now() + timedelta(seconds=LEFT_AT_KILL)
+    )
     deadline_at_kill = Attempt.objects.get(pk=attempt.pk).deadline
     began = time.monotonic()
     server.kill()
@@ -90,8 +109,13 @@ def test_a_killed_and_restarted_server_credits_the_lost_time_to_the_running_atte
     assert respawned_after <= credit <= down + BEAT_SECONDS + 3, (credit, respawned_after, down)
     assert outage.credited == 1 and abs(outage.seconds - credit) <= 1
     [event] = AttemptEvent.objects.filter(attempt=attempt, kind=AttemptEvent.Kind.SYSTEM_PAUSED)
-    assert event.detail["outage"] == outage.pk and event.detail["new_deadline"] == attempt.deadline.isoformat()
-    assert AuditEntry.objects.filter(kind="attempt.system_paused", subject=f"attempt:{attempt.pk}").exists()
+    assert (
+        event.detail["outage"] == outage.pk
+        and event.detail["new_deadline"] == attempt.deadline.isoformat()
+    )
+    assert AuditEntry.objects.filter(
+        kind="attempt.system_paused", subject=f"attempt:{attempt.pk}"
+    ).exists()
 
     # The page reconnects: the new end time, and why.
     with _page_socket(server, attempt.pk, session) as socket:
@@ -99,4 +123,6 @@ def test_a_killed_and_restarted_server_credits_the_lost_time_to_the_running_atte
     assert state["status"] == "in_progress"
     assert state["deadline"] == int(attempt.deadline.timestamp() * 1000)
     assert "unavailable" in state["notice"] and state["deadlineLabel"] in state["notice"]
-    print(f"no server for {respawned_after:.1f} s, answering again after {down:.1f} s; credited {credit:.1f} s; outage {outage.started_at:%H:%M:%S}–{outage.ended_at:%H:%M:%S}")
+    print(
+        f"no server for {respawned_after:.1f} s, answering again after {down:.1f} s; credited {credit:.1f} s; outage {outage.started_at:%H:%M:%S}–{outage.ended_at:%H:%M:%S}"
+    )
