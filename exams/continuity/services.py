@@ -187,7 +187,13 @@ def _credit(
     )
     # "attempt.state" is the push the page already turns into its new end time; "notice" says why.
     push_to_attempt_after_commit(
-        attempt.pk, {"type": "attempt.state", "notice": notice, "outage": outage.pk}
+        attempt.pk,
+        {
+            "type": "attempt.state",
+            "notice": notice,
+            "outage": outage.pk,
+            "creditSeconds": int(credit.total_seconds()),
+        },
     )
 
 

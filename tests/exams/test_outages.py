@@ -36,6 +36,7 @@ from exams.models import (
     SubmittedBy,
 )
 from exams.services import attempt_start, attempt_submit, attempts_submit_overdue
+from proctoring.models import RoomEvent
 
 DEVICE = "a" * 32
 
@@ -50,7 +51,7 @@ def _events(attempt: Attempt, kind: str) -> list[AttemptEvent]:
 
 @pytest.mark.django_db
 def test_an_outage_moves_every_running_deadline_on_by_its_length_and_is_recorded(
-    alice, alice_enrolment, bob, bob_enrolment
+    alice, alice_enrolment, bob, bob_enrolment, django_capture_on_commit_callbacks
 ):
     """Issue 10, point 25: a gap in the heartbeat is a server outage; every attempt running at its
     start gets the lost time back (deadline + outage), recorded in its timeline and the audit log;
@@ -64,7 +65,8 @@ def test_an_outage_moves_every_running_deadline_on_by_its_length_and_is_recorded
 
     assert site_beat(now=began) is None  # the first beat ever: nothing to settle
     assert site_beat(now=began + timedelta(seconds=5)) is None  # a normal beat
-    outage = site_beat(now=began + timedelta(seconds=45))  # 40 s without a beat
+    with django_capture_on_commit_callbacks(execute=True):
+        outage = site_beat(now=began + timedelta(seconds=45))  # 40 s without a beat
 
     assert (
         outage is not None
@@ -85,6 +87,9 @@ def test_an_outage_moves_every_running_deadline_on_by_its_length_and_is_recorded
         == 1
     )
     assert not _events(paused, AttemptEvent.Kind.SYSTEM_PAUSED)
+    # The proctor's room log says so (and the tile, refreshed by the same push, shows the new end).
+    [room_event] = RoomEvent.objects.filter(enrolment=alice_enrolment, kind=RoomEvent.Kind.EXTENDED)
+    assert room_event.actor is None and room_event.reason.startswith("Server outage: 40 s credited")
 
     # The same gap again (another process that saw it): nothing more.
     assert outage_settle(started_at=outage.started_at, ended_at=outage.ended_at) is None
