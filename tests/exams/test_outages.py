@@ -156,6 +156,11 @@ def test_an_outage_of_two_hours_ends_the_sitting_and_lists_the_candidate_for_res
     # Never submitted, so never scored as a normal finish.
     assert not _events(attempt, AttemptEvent.Kind.SUBMITTED)
 
+    candidate = Client()
+    candidate.force_login(alice)
+    result = candidate.get(f"/attempts/{attempt.pk}/result/").content.decode()
+    assert 'data-testid="interrupted"' in result and "new date" in result
+
     staff = Client()
     staff.force_login(administrator)
     page = staff.get("/staff/outages/")
