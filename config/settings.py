@@ -251,6 +251,10 @@ OUTAGE_MIN_SECONDS = env_int("OUTAGE_MIN_SECONDS", 15)
 OUTAGE_END_SITTING_SECONDS = env_int("OUTAGE_END_SITTING_SECONDS", 2 * 3600)
 # A candidate's page away this long is recorded as a lost connection (R-TAKE-8); shorter is a reload.
 CONNECTION_LOST_MIN_SECONDS = env_int("CONNECTION_LOST_MIN_SECONDS", 30)
+# Most of a sitting's pages (and at least MASS_DROP_MIN) lost within MASS_DROP_WINDOW_SECONDS of
+# each other: a failure on the server's side (its network), credited like an outage.
+MASS_DROP_WINDOW_SECONDS = env_int("MASS_DROP_WINDOW_SECONDS", 5)
+MASS_DROP_MIN = env_int("MASS_DROP_MIN", 3)
 
 # --- I18n, static, media, mail -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

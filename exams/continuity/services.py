@@ -81,20 +81,21 @@ def site_beat(*, now: datetime | None = None) -> Outage | None:
         return outage_settle(started_at=previous, ended_at=now)
 
 
-def clock_may_submit(*, now: datetime) -> bool:
-    """Return whether the clock may submit attempts now: no server outage is left to credit.
+def clock_may_submit(*, now: datetime, attempt_id: int | None = None) -> bool:
+    """Return whether the clock may submit now: no server-side failure is left to credit.
 
     Called at the top of every submission by the clock (exams.services.attempts.attempt_submit).
     """
+    if attempt_id is not None and waiting_for_mass_drop_return(attempt_id=attempt_id, now=now):
+        return False
     beat_at = (
         SiteHeartbeat.objects.filter(pk=HEARTBEAT_ROW).values_list("beat_at", flat=True).first()
     )
     if beat_at is None or now - beat_at <= _outage_min():
         return True  # no serving process beats here (tests, a management shell), or all is well
     if _serving_process:
-        site_beat(
-            now=now
-        )  # this process is up: settle the gap, then the clock sees the new deadlines
+        # This process is up: settle the gap, then the clock sees the new deadlines.
+        site_beat(now=now)
         return True
     # The serving processes are down (or not yet beating again): the candidates cannot answer, so
     # time running out now is not their time. Wait; the first beat credits it.
@@ -253,17 +254,44 @@ def connection_lost(*, attempt_id: int, now: datetime | None = None) -> None:
     """Note that the attempt's page went away. Nothing is recorded yet: a reload comes straight back."""
     now = now or timezone.now()
     # Conditional update first (the common case, one statement); the insert only for the first drop.
-    if not AttemptConnection.objects.filter(attempt_id=attempt_id).update(lost_at=now):
+    if not AttemptConnection.objects.filter(attempt_id=attempt_id).update(
+        lost_at=now, last_lost_at=now
+    ):
         AttemptConnection.objects.bulk_create(
-            [AttemptConnection(attempt_id=attempt_id, lost_at=now)], ignore_conflicts=True
+            [AttemptConnection(attempt_id=attempt_id, lost_at=now, last_lost_at=now)],
+            ignore_conflicts=True,
         )
+
+
+def _lost_with_most_of_the_sitting(attempt: Attempt, lost_at: datetime) -> bool:
+    """Return whether most of the attempt's sitting lost their pages together with it.
+
+    "Every socket of a sitting dropping together" is a failure on the server's side (its network,
+    a proxy), even though the heartbeat went on. Counted among the sitting's attempts running then.
+    """
+    if attempt.enrolment_id is None:
+        return False  # practice: no sitting
+    window = timedelta(seconds=settings.MASS_DROP_WINDOW_SECONDS)
+    sitting_attempts = Attempt.objects.filter(
+        enrolment__sitting_id=attempt.enrolment.sitting_id,
+        is_practice=False,
+        started_at__lt=lost_at,
+    ).exclude(submitted_at__lt=lost_at)
+    running = sitting_attempts.count()
+    lost_together = AttemptConnection.objects.filter(
+        attempt__in=sitting_attempts, last_lost_at__range=(lost_at - window, lost_at + window)
+    ).count()
+    return lost_together >= settings.MASS_DROP_MIN and 2 * lost_together > running
 
 
 def connection_back(*, attempt_id: int, now: datetime | None = None) -> AttemptEvent | None:
     """The page is connected again: if it was away long enough, record a lost connection (R-TAKE-8).
 
-    Recorded as the candidate's side unless a server outage overlapped it. Only recorded: by the
-    rules the attempt may then be void (002:1.4.2), but the committee decides that, never the system.
+    Recorded as the candidate's side unless a server outage overlapped it (credited by the
+    heartbeat), or most of the sitting lost their pages at the same moment: then it is the server's
+    side, and this attempt is credited the time it was away, as for an outage (002:1.4.5). A
+    candidate-side loss is only recorded: by the rules the attempt may then be void (002:1.4.2),
+    but the committee decides that, never the system.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -278,23 +306,85 @@ def connection_back(*, attempt_id: int, now: datetime | None = None) -> AttemptE
         away = now - lost_at
         if away < timedelta(seconds=settings.CONNECTION_LOST_MIN_SECONDS):
             return None
-        attempt = Attempt.objects.filter(pk=attempt_id, status=AttemptStatus.IN_PROGRESS).first()
+        attempt = (
+            Attempt.objects.select_for_update(of=("self",))
+            .select_related("enrolment", "exam")
+            .filter(pk=attempt_id, status=AttemptStatus.IN_PROGRESS)
+            .first()
+        )
         if attempt is None:
             return None
-        server_side = Outage.objects.filter(started_at__lt=now, ended_at__gt=lost_at).exists()
+        if Outage.objects.filter(started_at__lt=now, ended_at__gt=lost_at).exists():
+            side = "server"  # the heartbeat's outage credit covers it
+        elif _lost_with_most_of_the_sitting(attempt, lost_at):
+            side = "server_network"
+        else:
+            side = "candidate"
+        detail = {
+            "from": lost_at.isoformat(),
+            "to": now.isoformat(),
+            "seconds": int(away.total_seconds()),
+            "side": side,
+        }
+        if side == "candidate":
+            # Said in the record itself, for whoever reads the case file.
+            detail["outcome"] = "for the committee to confirm; the system voids nothing"
         event = AttemptEvent.objects.create(
-            attempt=attempt,
-            kind=AttemptEvent.Kind.CONNECTION_LOST,
-            at=now,
-            detail={
-                "from": lost_at.isoformat(),
-                "to": now.isoformat(),
-                "seconds": int(away.total_seconds()),
-                "side": "server" if server_side else "candidate",
-                # Said in the record itself, for whoever reads the case file.
-                "outcome": "for the committee to confirm; the system voids nothing",
-            },
+            attempt=attempt, kind=AttemptEvent.Kind.CONNECTION_LOST, at=now, detail=detail
         )
-        # The proctor's tile is refreshed through the usual attempt push.
-        push_to_attempt_after_commit(attempt.pk, {"type": "attempt.connection"})
+        if side == "server_network" and not attempt.is_paused and attempt.deadline > lost_at:
+            _credit_mass_drop(attempt, lost_at=lost_at, now=now)
+        else:
+            # The proctor's tile is refreshed through the usual attempt push.
+            push_to_attempt_after_commit(attempt.pk, {"type": "attempt.connection"})
         return event
+
+
+def _credit_mass_drop(attempt: Attempt, *, lost_at: datetime, now: datetime) -> None:
+    credit = now - lost_at
+    old_deadline, new_deadline = attempt.deadline, attempt.deadline + credit
+    attempt.deadline = new_deadline
+    attempt.save(update_fields=["deadline"])
+    seconds = int(credit.total_seconds())
+    notice = _(
+        "The connection to the exam server was lost for most candidates from %(start)s to %(end)s. Your clock "
+        "was stopped for that time: %(minutes)s min %(seconds)s s added. Your exam now ends at %(new_end)s."
+    ) % {
+        "start": _clock(lost_at),
+        "end": _clock(now),
+        "minutes": seconds // 60,
+        "seconds": seconds % 60,
+        "new_end": _clock(new_deadline),
+    }
+    AttemptEvent.objects.create(
+        attempt=attempt,
+        kind=AttemptEvent.Kind.SYSTEM_PAUSED,
+        at=now,
+        detail={
+            "cause": "sitting_disconnected",
+            "from": lost_at.isoformat(),
+            "to": now.isoformat(),
+            "seconds": seconds,
+            "old_deadline": old_deadline.isoformat(),
+            "new_deadline": new_deadline.isoformat(),
+            "notice": notice,
+        },
+    )
+    push_to_attempt_after_commit(
+        attempt.pk,
+        {"type": "attempt.state", "notice": notice, "outage": "network", "creditSeconds": seconds},
+    )
+
+
+def waiting_for_mass_drop_return(*, attempt_id: int, now: datetime) -> bool:
+    """Return whether the clock must wait for this attempt: its page is away with most of its
+    sitting's (so its credit is given on return), and not yet for as long as ends a sitting."""
+    connection = AttemptConnection.objects.filter(
+        attempt_id=attempt_id, lost_at__isnull=False
+    ).first()
+    if connection is None or now - connection.lost_at >= timedelta(
+        seconds=settings.OUTAGE_END_SITTING_SECONDS
+    ):
+        return False
+    attempt = Attempt.objects.select_related("enrolment").get(pk=attempt_id)
+    return _lost_with_most_of_the_sitting(attempt, connection.lost_at)

@@ -61,3 +61,8 @@ class AttemptConnection(models.Model):
         Attempt, primary_key=True, on_delete=models.CASCADE, related_name="connection"
     )
     lost_at = models.DateTimeField(null=True, blank=True)
+    # Kept after the page is back: pages of one sitting lost together are the server side's failure.
+    last_lost_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["last_lost_at"])]

@@ -162,7 +162,7 @@ def attempt_submit(*, attempt_id: int, by: str, actor: AbstractBaseUser | None =
     now = now or timezone.now()
     # Issue 10, point 25: a server outage is credited before the clock may end anyone's time
     # (exams.continuity): while one is not yet settled, the clock waits. Before any lock is taken.
-    if by == SubmittedBy.CLOCK and not clock_may_submit(now=now):
+    if by == SubmittedBy.CLOCK and not clock_may_submit(now=now, attempt_id=attempt_id):
         return Attempt.objects.get(pk=attempt_id)
     with transaction.atomic():
         # The row lock orders a submission after any save batch holding the attempt, so the

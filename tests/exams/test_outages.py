@@ -37,6 +37,7 @@ from exams.models import (
 )
 from exams.services import attempt_start, attempt_submit, attempts_submit_overdue
 from proctoring.models import RoomEvent
+from tests.factories import UserFactory, enrol
 
 DEVICE = "a" * 32
 
@@ -290,3 +291,56 @@ async def test_the_exam_page_socket_records_a_long_absence_when_it_comes_back(
         lambda: list(AttemptEvent.objects.filter(attempt=attempt, kind="connection_lost"))
     )()
     assert len(events) == 1 and events[0].detail["side"] == "candidate"
+
+
+@pytest.mark.django_db
+def test_most_of_a_sitting_losing_their_pages_together_is_the_servers_side_and_credited(
+    sitting, room_a, alice, alice_enrolment, bob, bob_enrolment
+):
+    """Issue 10, point 25: "every socket of a sitting dropping together" with the server itself
+    up (its network, a proxy) is a server-side failure: each attempt gets the time it was away when
+    its page returns, and the clock waits for it meanwhile. One candidate of four dropping alone is
+    their own side (point 26): recorded, not credited."""
+    carol, dave = UserFactory(username="carol"), UserFactory(username="dave")
+    attempts = [
+        _start(user, enrolment)
+        for user, enrolment in [
+            (alice, alice_enrolment),
+            (bob, bob_enrolment),
+            (carol, enrol(sitting, room_a, carol)),
+            (dave, enrol(sitting, room_a, dave)),
+        ]
+    ]
+    now = timezone.now()
+    SiteHeartbeat.objects.create(
+        pk=1, beat_at=now + timedelta(minutes=5)
+    )  # the server beat throughout
+
+    # Dave alone, then back after a minute: his side.
+    connection_lost(attempt_id=attempts[3].pk, now=now - timedelta(minutes=3))
+    alone = connection_back(attempt_id=attempts[3].pk, now=now - timedelta(minutes=2))
+    assert alone.detail["side"] == "candidate"
+    assert not _events(attempts[3], AttemptEvent.Kind.SYSTEM_PAUSED)
+
+    # Alice, Bob and Carol within 2 s of each other (3 of 4: most of the sitting).
+    for offset, attempt in enumerate(attempts[:3]):
+        connection_lost(attempt_id=attempt.pk, now=now + timedelta(seconds=offset))
+    alice_deadline = Attempt.objects.get(pk=attempts[0].pk).deadline
+    # Alice's deadline passes while she is away: the clock waits for her return.
+    Attempt.objects.filter(pk=attempts[0].pk).update(deadline=now + timedelta(seconds=20))
+    late = now + timedelta(seconds=60)
+    assert (
+        attempt_submit(attempt_id=attempts[0].pk, by=SubmittedBy.CLOCK, now=late).status
+        == AttemptStatus.IN_PROGRESS
+    )
+
+    event = connection_back(attempt_id=attempts[0].pk, now=late)
+    assert event.detail["side"] == "server_network"
+    attempt = Attempt.objects.get(pk=attempts[0].pk)
+    assert (
+        attempt.deadline == now + timedelta(seconds=80)
+        and attempt.status == AttemptStatus.IN_PROGRESS
+    )
+    [credit] = _events(attempt, AttemptEvent.Kind.SYSTEM_PAUSED)
+    assert credit.detail["cause"] == "sitting_disconnected" and credit.detail["seconds"] == 60
+    assert alice_deadline != attempt.deadline
