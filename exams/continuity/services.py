@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
+from ..audit import audit_append
 from ..groups import push_to_attempt_after_commit
 from ..models import (
     Attempt,
@@ -147,6 +148,18 @@ def outage_settle(
                 _credit(attempt, outage=outage, credit=credit, new_deadline=new_deadline, now=now)
                 outage.credited += 1
         outage.save(update_fields=["credited", "interrupted"])
+        audit_append(
+            "outage.settled",
+            subject=f"outage:{outage.pk}",
+            at=now,
+            data={
+                "from": started_at,
+                "to": ended_at,
+                "seconds": outage.seconds,
+                "credited": outage.credited,
+                "interrupted": outage.interrupted,
+            },
+        )
         return outage
 
 

@@ -88,6 +88,7 @@ def test_an_outage_moves_every_running_deadline_on_by_its_length_and_is_recorded
         == 1
     )
     assert not _events(paused, AttemptEvent.Kind.SYSTEM_PAUSED)
+    assert AuditEntry.objects.get(kind="outage.settled").data["credited"] == 1
     # The proctor's room log says so (and the tile, refreshed by the same push, shows the new end).
     [room_event] = RoomEvent.objects.filter(enrolment=alice_enrolment, kind=RoomEvent.Kind.EXTENDED)
     assert room_event.actor is None and room_event.reason.startswith("Server outage: 40 s credited")
