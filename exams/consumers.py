@@ -59,16 +59,18 @@ class AttemptConsumer(RefusingConsumer):
         self.attempt_id = attempt.pk
         await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
         await self.accept()
-        # Issue 10, point 25: a page coming back after a server outage is told why its end moved.
-        await self._send_state(
-            attempt,
-            notice=await database_sync_to_async(recent_outage_notice)(attempt_id=attempt.pk),
-        )
         # Issue 10, point 26: a long absence of the candidate's page is recorded when it comes
         # back. Only the attempt's own device counts: a refused second device is not its page.
+        # Before the first state: if most of the sitting was away too, the credit (point 25) moves
+        # the deadline, and the page must not see its time as up meanwhile.
         self.watches_connection = attempt.is_in_progress and attempt.device_id == self.device_id
-        if self.watches_connection:
-            await database_sync_to_async(connection_back)(attempt_id=attempt.pk)
+        if self.watches_connection and await database_sync_to_async(connection_back)(
+            attempt_id=attempt.pk
+        ):
+            attempt = await database_sync_to_async(Attempt.objects.get)(pk=attempt.pk)
+        # Issue 10, point 25: a page coming back after a server outage is told why its end moved.
+        notice = await database_sync_to_async(recent_outage_notice)(attempt_id=attempt.pk)
+        await self._send_state(attempt, notice=notice)
 
     async def disconnect(self, code: int) -> None:
         if self.attempt_id is not None:
