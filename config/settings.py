@@ -267,6 +267,18 @@ for _setting in ("LOGIN_SHARED_ADDRESSES", "LOGIN_TRUSTED_PROXIES"):
 # Saves that were in flight at the deadline still count if they arrive within this grace;
 # the server submits an attempt once its deadline plus this grace has passed.
 ANSWER_GRACE_SECONDS = env_int("ANSWER_GRACE_SECONDS", 3)
+# Server outages (exams.continuity, R-TAKE-7): every serving process writes a heartbeat this often;
+# a gap longer than OUTAGE_MIN_SECONDS is an outage, credited to the attempts it stopped; one of
+# OUTAGE_END_SITTING_SECONDS or more (002:1.4.3: 2 hours) ends their sitting for rescheduling.
+SITE_HEARTBEAT_SECONDS = env_int("SITE_HEARTBEAT_SECONDS", 2)
+OUTAGE_MIN_SECONDS = env_int("OUTAGE_MIN_SECONDS", 15)
+OUTAGE_END_SITTING_SECONDS = env_int("OUTAGE_END_SITTING_SECONDS", 2 * 3600)
+# A candidate's page away this long is recorded as a lost connection (R-TAKE-8); shorter is a reload.
+CONNECTION_LOST_MIN_SECONDS = env_int("CONNECTION_LOST_MIN_SECONDS", 30)
+# Most of a sitting's pages (and at least MASS_DROP_MIN) lost within MASS_DROP_WINDOW_SECONDS of
+# each other: a failure on the server's side (its network), credited like an outage.
+MASS_DROP_WINDOW_SECONDS = env_int("MASS_DROP_WINDOW_SECONDS", 5)
+MASS_DROP_MIN = env_int("MASS_DROP_MIN", 3)
 
 # --- I18n, static, media, mail -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .batching import batcher
+from .continuity import connection_back, connection_lost, recent_outage_notice
 from .groups import attempt_group
 from .middleware import DEVICE_COOKIE
 from .models import Attempt, SubmittedBy
@@ -42,6 +43,7 @@ class RefusingConsumer(AsyncJsonWebsocketConsumer):
 
 class AttemptConsumer(RefusingConsumer):
     attempt_id: int | None = None
+    watches_connection = False
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -57,18 +59,43 @@ class AttemptConsumer(RefusingConsumer):
         self.attempt_id = attempt.pk
         await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
         await self.accept()
-        await self._send_state(attempt)
+        # Issue 10, point 26: a long absence of the candidate's page is recorded when it comes
+        # back. Only the attempt's own device counts: a refused second device is not its page.
+        # Before the first state: if most of the sitting was away too, the credit (point 25) moves
+        # the deadline, and the page must not see its time as up meanwhile.
+        self.watches_connection = attempt.is_in_progress and attempt.device_id == self.device_id
+        if self.watches_connection and await database_sync_to_async(connection_back)(
+            attempt_id=attempt.pk
+        ):
+            attempt = await database_sync_to_async(Attempt.objects.get)(pk=attempt.pk)
+        # Issue 10, point 25: a page coming back after a server outage is told why its end moved.
+        notice = await database_sync_to_async(recent_outage_notice)(attempt_id=attempt.pk)
+        await self._send_state(attempt, notice=notice)
 
     async def disconnect(self, code: int) -> None:
         if self.attempt_id is not None:
-            await self.channel_layer.group_discard(attempt_group(self.attempt_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                attempt_group(self.attempt_id), self.channel_name
+            )
+        if self.watches_connection:
+            # A killed server never gets here: its gap is the heartbeat's (exams.continuity).
+            try:
+                await database_sync_to_async(connection_lost)(attempt_id=self.attempt_id)
+            except Exception:  # noqa: BLE001 - a closing socket must not fail over a note (database down)
+                log.warning(
+                    "could not note the lost connection of attempt %s",
+                    self.attempt_id,
+                    exc_info=True,
+                )
 
     async def receive_json(self, content: Any, **kwargs) -> None:
         kind = content.get("t") if isinstance(content, dict) else None
         if kind == "save":
             await self._save(content.get("changes"))
         elif kind == "ping":
-            await self.send_json({"t": "pong", "c": content.get("c"), "s": int(timezone.now().timestamp() * 1000)})
+            await self.send_json(
+                {"t": "pong", "c": content.get("c"), "s": int(timezone.now().timestamp() * 1000)}
+            )
         elif kind == "deadline":
             attempt = await self._submit_if_overdue()
             await self._send_state(attempt)
@@ -91,8 +118,14 @@ class AttemptConsumer(RefusingConsumer):
             if isinstance(outcome, BaseException):
                 log.warning("saving a change of attempt %s failed: %r", self.attempt_id, outcome)
                 # The page keeps this change and sends it again.
-                acks.append({"seq": change.seq, "ok": False, "code": "error",
-                             "reason": _("The server could not save just now; retrying.")})
+                acks.append(
+                    {
+                        "seq": change.seq,
+                        "ok": False,
+                        "code": "error",
+                        "reason": _("The server could not save just now; retrying."),
+                    }
+                )
             else:
                 acks.append(outcome.__dict__)
         await self.send_json({"t": "ack", "results": acks})
@@ -104,7 +137,9 @@ class AttemptConsumer(RefusingConsumer):
     async def attempt_unlocked(self, event: dict) -> None:
         attempt = await database_sync_to_async(Attempt.objects.get)(pk=self.attempt_id)
         if attempt.device_id != self.device_id:
-            await self.send_json({"t": "moved", "reason": _("The exam staff moved this attempt to another device.")})
+            await self.send_json(
+                {"t": "moved", "reason": _("The exam staff moved this attempt to another device.")}
+            )
             await self.close()
             return
         await self._send_state(attempt)
@@ -113,10 +148,15 @@ class AttemptConsumer(RefusingConsumer):
         pass  # for the proctors' room; the page that started it already knows
 
     async def attempt_state(self, event: dict) -> None:
-        """A proctor paused, resumed or extended the attempt: the page gets the new clock."""
+        """A proctor paused, resumed or extended the attempt, or a server outage was credited
+        (exams.continuity): the page gets the new clock, and why when the server says so."""
         attempt = await database_sync_to_async(Attempt.objects.get)(pk=self.attempt_id)
-        # An extension's minutes and reason go with the new clock, for the page to tell the candidate.
-        await self._send_state(attempt, extension=event.get("extension"))
+        # An extension's minutes and reason go with the new clock, for the page to tell the candidate;
+        # a notice says why the end moved otherwise (a server outage credited).
+        await self._send_state(attempt, extension=event.get("extension"), notice=event.get("notice", ""))
+
+    async def attempt_connection(self, event: dict) -> None:
+        pass  # a lost connection was recorded: for the proctors' room
 
     async def attempt_ended(self, event: dict) -> None:
         await self.send_json({"t": "ended", "reason": event["reason"]})
@@ -128,8 +168,13 @@ class AttemptConsumer(RefusingConsumer):
         await self.send_json({"t": "scored"})
 
     # --- helpers ----------------------------------------------------------------------------------
-    async def _send_state(self, attempt: Attempt, extension: dict | None = None) -> None:
-        message = {"t": "state", **clock_payload(attempt, timezone.now()), "thisDevice": attempt.device_id == self.device_id}
+    async def _send_state(self, attempt: Attempt, extension: dict | None = None, notice: str = "") -> None:
+        message = {
+            "t": "state",
+            **clock_payload(attempt, timezone.now()),
+            "thisDevice": attempt.device_id == self.device_id,
+            "notice": notice,
+        }
         if extension:
             message["extension"] = extension
         await self.send_json(message)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from . import staff_views, views
+from .continuity import views as continuity_views
 
 app_name = "exams"
 
@@ -20,4 +21,5 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/items/<int:position>/image/", views.item_image, name="item_image"),
     path("staff/locked/", staff_views.locked_attempts, name="locked_attempts"),
     path("staff/locked/<int:attempt_id>/", staff_views.hand_over, name="hand_over"),
+    path("staff/outages/", continuity_views.outages, name="outages"),
 ]

@@ -6,13 +6,14 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from exams.audit import audit_append
 from exams.groups import attempt_changed
 from exams.models import Attempt
 
 from .models import EvidenceAccess, Incident, IncidentKind, RoomEvent
-from .services._common import push_tile_after_commit
+from .services._common import clock, log_room_event, push_tile_after_commit
 from .services.incidents import system_incident_close, system_incident_open
 
 
@@ -27,6 +28,16 @@ def show_attempt_change_to_room(sender, attempt_id: int, message: dict, **kwargs
             system_incident_open(enrolment=attempt.enrolment, kind=IncidentKind.SECOND_DEVICE, now=now, note=message.get("reason", ""))
         elif message.get("type") == "attempt.unlocked":
             system_incident_close(enrolment=attempt.enrolment, kind=IncidentKind.SECOND_DEVICE, now=now)
+        elif message.get("outage"):
+            # Issue 10, point 25 (exams.continuity): a server outage was credited, or ended the
+            # attempt for rescheduling; the room's log says so, with no proctor as the actor.
+            credited = message.get("creditSeconds")
+            note = (_("Server outage: %(seconds)s s credited; new end %(end)s.") % {"seconds": credited, "end": clock(attempt.deadline)}
+                    if credited is not None else _("Server outage too long: the attempt ended, to be rescheduled."))
+            log_room_event(room_id=attempt.enrolment.room_id, kind=RoomEvent.Kind.EXTENDED, at=now, enrolment=attempt.enrolment,
+                           reason=note, attempt=attempt.pk, outage=message["outage"], system=True)
+            if credited is None:
+                system_incident_close(enrolment=attempt.enrolment, kind=None, now=now)
         elif message.get("type") in ("attempt.submitted", "attempt.ended"):
             # The attempt is over: nothing is "still going on" for the proctor to watch.
             system_incident_close(enrolment=attempt.enrolment, kind=None, now=now)

@@ -10,6 +10,7 @@ from .attempts import (
     SubmittedBy,
 )
 from .audit import AuditEntry
+from .continuity import AttemptConnection, Outage, SiteHeartbeat
 from .bank import CAUSE_EFFECT_OPTIONS, Difficulty, Item, ItemKind, ItemStatus, ItemVersion, Topic
 from .oversight import Council, CouncilMember, OversightReport, ReportSignature
 from .schedule import BlueprintEntry, Enrolment, Exam, Room, Sitting
@@ -18,5 +19,6 @@ __all__ = [
     "AuditEntry", "AnswerLog", "Attempt", "AttemptEvent", "AttemptItem", "AttemptStatus", "Response", "SubmittedBy",
     "CAUSE_EFFECT_OPTIONS", "Difficulty", "Item", "ItemKind", "ItemStatus", "ItemVersion", "Topic",
     "BlueprintEntry", "Enrolment", "Exam", "Room", "Sitting",
+    "AttemptConnection", "Outage", "SiteHeartbeat",
     "Council", "CouncilMember", "OversightReport", "ReportSignature",
 ]

@@ -18,17 +18,22 @@ class AttemptStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     SCORED = "scored", _("Auto-scored")
     DISQUALIFIED = "disqualified", _("Ended by the proctor: disqualified")
+    # A server-side failure of 2 hours or more, or past the day, ends the sitting for the
+    # candidate, who is rescheduled (002:1.4.3-1.4.4). Not scored: it is not a finish.
+    INTERRUPTED = "interrupted", _("Ended by a server outage: to be rescheduled")
 
     @classmethod
     def allowed_transitions(cls) -> dict[str, frozenset[str]]:
         """Return, for each status, the statuses it may move to. The one place this is written."""
         return {
-            cls.IN_PROGRESS: frozenset({cls.SUBMITTED, cls.DISQUALIFIED}),
+            cls.IN_PROGRESS: frozenset({cls.SUBMITTED, cls.DISQUALIFIED, cls.INTERRUPTED}),
             cls.SUBMITTED: frozenset({cls.SCORED}),
             # Re-scoring (a key correction) keeps an attempt scored.
             cls.SCORED: frozenset({cls.SCORED}),
             # Final for the system; only the committee, deciding a complaint, may undo it.
             cls.DISQUALIFIED: frozenset(),
+            # Final for the system; the committee reschedules the candidate.
+            cls.INTERRUPTED: frozenset(),
         }
 
     @classmethod
@@ -40,6 +45,7 @@ class SubmittedBy(models.TextChoices):
     CANDIDATE = "candidate", _("The candidate")
     CLOCK = "clock", _("The server, when time ran out")
     STAFF = "staff", _("Exam staff")
+    OUTAGE = "outage", _("The server, after an outage too long to continue")
 
 
 class Attempt(models.Model):
@@ -180,6 +186,10 @@ class AttemptEvent(models.Model):
         RESUMED = "resumed", _("Resumed")
         EXTENDED = "extended", _("Time extended")
         DISQUALIFIED = "disqualified", _("Ended by the proctor: disqualified")
+        # Issue 10, points 25-26 (exams.continuity).
+        SYSTEM_PAUSED = "system_paused", _("Server outage: the lost time was credited")
+        INTERRUPTED = "interrupted", _("Server outage too long: ended, to be rescheduled")
+        CONNECTION_LOST = "connection_lost", _("The candidate's connection was lost")
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
