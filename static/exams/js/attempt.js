@@ -26,6 +26,7 @@ let lastHttpTry = 0;
 let signedOut = false;
 let otherTab = false;
 let noticeTimer = null;
+let lastServerNotice = '';
 const MAX_CHANGES_PER_MESSAGE = 200;  // the server's limit per save message
 
 const link = new ServerLink({
@@ -143,12 +144,17 @@ function handle(message) {
 
 // The end moved: say so, with the reason, and the new end, on screen and to screen readers
 // (R-TAKE-7). An extension's push carries the proctor's reason; a resume moves the end by the
-// pause; an end moved while this page was not connected is told without a reason.
+// pause; a server outage is told in the server's words; an end moved while this page was not
+// connected is told without a reason.
 function tellClockChange(before, message) {
   if (state.status !== 'in_progress') return;
   const end = message.deadlineLabel;
   let text = null;
-  if (message.extension) {
+  if (message.notice && message.notice !== lastServerNotice) {
+    // The server says why the end moved (a server outage credited as a system pause); it repeats
+    // it to a page that reconnects, which tells it once.
+    text = lastServerNotice = message.notice;
+  } else if (message.extension) {
     text = S.extended.replace('%(minutes)s', message.extension.minutes)
       .replace('%(reason)s', message.extension.reason).replace('%(end)s', end);
   } else if (before.pausedAt && !state.pausedAt) {
