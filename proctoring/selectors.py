@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import time_format
 
-from exams.models import Attempt, Enrolment, Room
+from exams.models import Attempt, AttemptEvent, Enrolment, Room
 
 from .models import CheckIn, Incident, Message, RoomSession, SystemCheck
 
@@ -44,8 +44,17 @@ def _newest_checks(candidate_ids: list[int]) -> dict[int, SystemCheck]:
     return newest
 
 
+def _credited_seconds(attempt_ids: list[int]) -> dict[int, int]:
+    """Return the seconds of system pauses (server outages) credited to each attempt."""
+    credited: dict[int, int] = {}
+    events = AttemptEvent.objects.filter(attempt_id__in=attempt_ids, kind=AttemptEvent.Kind.SYSTEM_PAUSED)
+    for attempt_id, detail in events.values_list("attempt_id", "detail"):
+        credited[attempt_id] = credited.get(attempt_id, 0) + int(detail.get("seconds", 0))
+    return credited
+
+
 def _tile(enrolment: Enrolment, checkin: CheckIn | None, attempt: Attempt | None, open_kinds: list[str], unread: int,
-          check: SystemCheck | None = None) -> dict[str, Any]:
+          check: SystemCheck | None = None, credited: int = 0) -> dict[str, Any]:
     user = enrolment.candidate
     return {
         "check": check_summary(check),
@@ -59,6 +68,8 @@ def _tile(enrolment: Enrolment, checkin: CheckIn | None, attempt: Attempt | None
         "attempt": attempt_summary(attempt),
         "openIncidents": sorted(open_kinds),
         "unread": unread,
+        # Time the server's outages gave back to this attempt (R-TAKE-7): the proctor sees why the end moved.
+        "systemPausedSeconds": credited,
     }
 
 
@@ -76,7 +87,9 @@ def room_tiles(room: Room) -> list[dict[str, Any]]:
         .values_list("enrolment_id").annotate(n=Count("pk")).values_list("enrolment_id", "n")
     )
     checks = _newest_checks([e.candidate_id for e in enrolments])
-    return [_tile(e, checkins.get(e.pk), attempts.get(e.pk), open_kinds.get(e.pk, []), unread.get(e.pk, 0), checks.get(e.candidate_id))
+    credited = _credited_seconds([a.pk for a in attempts.values()])
+    return [_tile(e, checkins.get(e.pk), attempts.get(e.pk), open_kinds.get(e.pk, []), unread.get(e.pk, 0), checks.get(e.candidate_id),
+                  credited.get(attempts[e.pk].pk, 0) if e.pk in attempts else 0)
             for e in enrolments]
 
 
@@ -87,7 +100,8 @@ def candidate_tile(enrolment_id: int) -> dict[str, Any]:
     open_kinds = list(Incident.objects.filter(enrolment=enrolment, by_system=True, ended_at__isnull=True).values_list("kind", flat=True))
     unread = Message.objects.filter(enrolment=enrolment, from_proctor=False, read_at__isnull=True).count()
     check = SystemCheck.objects.filter(candidate_id=enrolment.candidate_id).order_by("-at").first()
-    return _tile(enrolment, checkin, attempt, open_kinds, unread, check)
+    credited = _credited_seconds([attempt.pk]).get(attempt.pk, 0) if attempt else 0
+    return _tile(enrolment, checkin, attempt, open_kinds, unread, check, credited)
 
 
 def incident_payload(incident: Incident) -> dict[str, Any]:

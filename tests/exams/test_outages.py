@@ -37,6 +37,7 @@ from exams.models import (
 )
 from exams.services import attempt_start, attempt_submit, attempts_submit_overdue
 from proctoring.models import RoomEvent
+from proctoring.selectors import candidate_tile, room_tiles
 from tests.factories import UserFactory, enrol
 
 DEVICE = "a" * 32
@@ -92,6 +93,10 @@ def test_an_outage_moves_every_running_deadline_on_by_its_length_and_is_recorded
     # The proctor's room log says so (and the tile, refreshed by the same push, shows the new end).
     [room_event] = RoomEvent.objects.filter(enrolment=alice_enrolment, kind=RoomEvent.Kind.EXTENDED)
     assert room_event.actor is None and room_event.reason.startswith("Server outage: 40 s credited")
+
+    # The proctor's room shows the credit on the candidate's tile, with the new end.
+    tile = candidate_tile(alice_enrolment.pk)
+    assert tile["systemPausedSeconds"] == 40 and [t for t in room_tiles(alice_enrolment.room) if t["enrolment"] == alice_enrolment.pk][0]["systemPausedSeconds"] == 40
 
     # The same gap again (another process that saw it): nothing more.
     assert outage_settle(started_at=outage.started_at, ended_at=outage.ended_at) is None

@@ -253,6 +253,10 @@ function drawFocus() {
     // R-TAKE-7: a failure of two hours or more ends the sitting for the candidate (the board reschedules).
     if (minutes >= 120) facts.push(S.pausedTooLong);
   }
+  if (tile.systemPausedSeconds) {
+    const credit = tile.systemPausedSeconds;
+    facts.push(S.systemPaused.replace('%(time)s', `${Math.floor(credit / 60)} min ${credit % 60} s`));
+  }
   if (tile.checkinReason) facts.push(tile.checkinReason);
   if (tile.check) {
     const upload = tile.check.uploadMbps === null ? '' : `, ${tile.check.uploadMbps} Mbps`;
