@@ -399,3 +399,19 @@ def test_proctor_opens_a_candidate_and_records_an_incident_by_keyboard_and_axe_f
     violations = axe_violations(page)
     screenshot(page, "proctoring-room-focus-keyboard")
     assert violations == [], "focus view:\n" + describe(violations)
+
+    # Alice admitted, the room started, her attempt running and paused: the focus view now has the
+    # attempt's controls (pause, resume, extend, move, disqualify) and the pause's facts.
+    services.checkin_admit(enrolment_id=enrolment.pk, by=proctor)
+    services.room_advance(room_id=room.pk, by=proctor, to="started")
+    attempt = attempt_start(candidate=alice, enrolment_id=enrolment.pk, device_id="a" * 32,
+                            start_code=services.room_session_for(room.pk).start_code)
+    services.attempt_pause(attempt_id=attempt.pk, by=proctor, reason="Camera fell over")
+    page.reload()
+    page.locator(f".tile[data-enrolment='{enrolment.pk}'] .open-tile").click()
+    expect(page.locator("[data-action='resume']")).to_be_visible()
+    expect(page.locator("[data-action='disqualify']")).to_be_visible()
+    expect(page.locator("#focus-facts")).to_contain_text("Camera fell over")
+    violations = axe_violations(page)
+    screenshot(page, "proctoring-room-focus-in-exam")
+    assert violations == [], "focus view of an attempt in progress:\n" + describe(violations)
