@@ -56,7 +56,7 @@ def test_ctrl_c_stops_make_run_without_a_crash(tmp_path):
                 try:
                     return (
                         httpx.get(
-                            f"http://127.0.0.1:{port}/healthz", timeout=1.0, trust_env=False
+                            f"http://127.0.0.1:{port}/healthz", timeout=5.0, trust_env=False
                         ).status_code
                         < 500
                     )
