@@ -312,7 +312,12 @@ def test_republish_is_no_camera_loss_and_a_real_loss_shows_its_length(
     expect(camera_incidents.and_(proctor_page.locator("[data-open='yes']"))).to_have_count(
         1, timeout=(MEDIA_GRACE_SECONDS + 8) * 1000
     )
-    incident = Incident.objects.get(enrolment=enrolment, kind=IncidentKind.CAMERA)
+    # The room shows it from the push after commit; read it back as the database has it.
+    incident = wait_until(
+        lambda: Incident.objects.filter(enrolment=enrolment, kind=IncidentKind.CAMERA).first(),
+        timeout=10,
+        message="the camera incident in the database",
+    )
     assert abs((incident.at - lost_at).total_seconds()) < 2, (
         "dated from the loss, not from the end of the grace"
     )

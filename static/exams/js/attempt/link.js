@@ -4,6 +4,9 @@
 // a socket silent for longer than SILENCE_MS, or the browser going offline, is dropped and redialled.
 
 const SILENCE_MS = 25000;
+// A handshake that never finishes (a stalled proxy, a server too busy to answer) fires no event at
+// all, and the page would stay offline for good: past this, it is given up and dialled again.
+const HANDSHAKE_MS = 10000;
 
 export class ServerLink {
   constructor({ wsPath, saveUrl, csrfToken, onMessage, onStatus }) {
@@ -18,14 +21,26 @@ export class ServerLink {
   connect() {
     if (this.stopped) return;
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-    const socket = new WebSocket(scheme + location.host + this.wsPath);
+    let socket;
+    try {
+      socket = new WebSocket(scheme + location.host + this.wsPath);
+    } catch (error) {  // never leave the page without a next try
+      console.error(error);
+      this.redial();
+      return;
+    }
     this.socket = socket;
-    socket.onopen = () => { this.open = true; this.failures = 0; this.lastHeard = performance.now(); this.onStatus(true); };
+    const handshake = setTimeout(() => { if (this.socket === socket && !this.open) this.drop(); }, HANDSHAKE_MS);
+    socket.onopen = () => {
+      clearTimeout(handshake);
+      this.open = true; this.failures = 0; this.lastHeard = performance.now(); this.onStatus(true);
+    };
     socket.onmessage = (event) => {
       this.lastHeard = performance.now();
       try { this.onMessage(JSON.parse(event.data)); } catch (e) { console.error(e); }
     };
     socket.onclose = (event) => {
+      clearTimeout(handshake);
       if (this.socket !== socket) return;
       this.open = false;
       this.onStatus(false, event.code);
