@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from django.db import close_old_connections, connection
 from django.urls import reverse
 from PIL import Image
 
@@ -15,6 +17,7 @@ from complaints.services import ComplaintError, complaint_file
 from complaints.uploads import UploadRefused, checked_file, checked_files
 
 from ..proctoring.conftest import client_for
+from ..servers import require_service
 from .files import picture, png_claiming
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "complaint_pictures.py"
@@ -88,12 +91,7 @@ def test_the_pictures_of_one_complaint_share_one_pixel_budget(settings):
 
 def test_filings_sent_at_once_cannot_pass_the_cap_together(transactional_db, finished, settings):
     """Issue 10, point 19b: the cap holds when filings race (two tabs, a script): each counts under the enrolment's lock."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import close_old_connections, connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL (DATABASE_URL)")
+    require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL) for row locks")
     settings.COMPLAINT_MAX_PER_ENROLMENT = 2
     file_conduct(finished)
 

@@ -32,14 +32,15 @@ from proctoring.models import CheckIn, Message, RoomSession
 
 from ..factories import UserFactory, enrol, make_sitting
 from ..grading.test_marking import committee, open_answers, scored  # noqa: F401 (fixtures)
+from ..servers import require_service
 
 DEVICE = "d" * 32
 WAIT = 15  # seconds: far above PostgreSQL's deadlock_timeout (1 s), so a deadlock shows as one
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="row and advisory locks: PostgreSQL only (CI always runs these)",
-)
+@pytest.fixture(autouse=True)
+def _postgresql():
+    # Row and advisory locks: PostgreSQL only. Skipped locally on SQLite; in CI a failure.
+    require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL) for row and advisory locks")
 
 
 @pytest.fixture(autouse=True)
