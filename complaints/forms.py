@@ -45,6 +45,3 @@ class DecideForm(forms.Form):
     remedy = forms.CharField(required=False, max_length=20)
     reasons = forms.CharField(required=False, max_length=MAX_GROUNDS)
 
-
-def first_error(form: forms.Form) -> str:
-    return next(iter(form.errors.values()))[0]

@@ -19,13 +19,14 @@ from django.views.decorators.http import require_POST
 
 from exams.audit import audit_append
 from exams.errors import ExamError
+from exams.forms import first_message
 from exams.models import Enrolment
 from proctoring.models import Still
 from proctoring.services import evidence_open
 
 from . import services
 from .case_file import case_file
-from .forms import AssignForm, DecideForm, FilingForm, first_error
+from .forms import AssignForm, DecideForm, FilingForm
 from .models import Complaint, ComplaintFile
 from .selectors import committee_rows, complainant_code, filing_choices
 
@@ -63,7 +64,7 @@ def new(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         filing = FilingForm(request.POST)
         try:
             if not filing.is_valid():
-                raise services.ComplaintError(first_error(filing))
+                raise services.ComplaintError(first_message(filing))
             complaint = services.complaint_file(
                 enrolment_id=enrolment.pk, candidate=request.user, kind=filing.cleaned_data["kind"],
                 grounds=filing.cleaned_data["grounds"], positions=filing.cleaned_data["positions"],
@@ -149,7 +150,7 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
     complaint = _case(request, reference)
     form = AssignForm(request.POST)
     if not form.is_valid():
-        messages.error(request, first_error(form))
+        messages.error(request, first_message(form))
         return redirect("complaints:case", reference)
     member = request.user
     if form.cleaned_data["member"]:
@@ -169,7 +170,7 @@ def case_decide(request: HttpRequest, reference: str) -> HttpResponse:
     form = DecideForm(request.POST)
     try:
         if not form.is_valid():
-            raise services.ComplaintError(first_error(form))
+            raise services.ComplaintError(first_message(form))
         services.complaint_decide(complaint_id=complaint.pk, by=request.user, decision=form.cleaned_data["decision"],
                                   reasons=form.cleaned_data["reasons"], remedy=form.cleaned_data["remedy"])
         messages.success(request, _("The decision is recorded; the candidate is told by e-mail."))

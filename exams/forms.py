@@ -29,11 +29,16 @@ class HandOverForm(forms.Form):
     reason = forms.CharField(max_length=500)
 
 
+def first_message(form: forms.Form) -> str:
+    """Return the form's first error as it is: for forms whose errors are whole sentences."""
+    return str(next(iter(form.errors.values()))[0]) if form.errors else ""
+
+
 def first_error(form: forms.Form) -> str:
     """Return one of the form's errors as a sentence to show the person, prefixed by its field's label."""
-    for name, errors in form.errors.items():
+    for name in form.errors:
         field = form.fields.get(name)
         if field is None:  # a form-wide error
-            return str(errors[0])
-        return f"{field.label or name.replace('_', ' ').capitalize()}: {errors[0]}"
+            return first_message(form)
+        return f"{field.label or name.replace('_', ' ').capitalize()}: {form.errors[name][0]}"
     return ""

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from exams.errors import ExamError
+from exams.forms import first_message
 from exams.models import Attempt, Enrolment
 
 from . import services
@@ -63,7 +64,7 @@ def _clean(form_class: type[forms.Form], body: dict[str, Any]) -> dict[str, Any]
     """
     form = form_class(body)
     if not form.is_valid():
-        raise ProctoringError(str(next(iter(form.errors.values()))[0]), code="invalid")
+        raise ProctoringError(first_message(form), code="invalid")
     return form.cleaned_data
 
 

@@ -128,7 +128,7 @@ def outage_settle(
         # stopped anyway. Locked in id order, like every multi-attempt write, so that two never wait
         # on each other in opposite orders.
         stopped = (
-            Attempt.objects.select_for_update(of=("self",))
+            Attempt.objects.select_for_update(no_key=True, of=("self",))
             .select_related("exam")
             .filter(
                 status=AttemptStatus.IN_PROGRESS,
@@ -310,7 +310,7 @@ def connection_back(*, attempt_id: int, now: datetime | None = None) -> AttemptE
     with transaction.atomic():
         # Race: two tabs reconnecting together. The row lock lets one of them take `lost_at`.
         connection = (
-            AttemptConnection.objects.select_for_update().filter(attempt_id=attempt_id).first()
+            AttemptConnection.objects.select_for_update(no_key=True).filter(attempt_id=attempt_id).first()
         )
         if connection is None or connection.lost_at is None:
             return None
@@ -320,7 +320,7 @@ def connection_back(*, attempt_id: int, now: datetime | None = None) -> AttemptE
         if away < timedelta(seconds=settings.CONNECTION_LOST_MIN_SECONDS):
             return None
         attempt = (
-            Attempt.objects.select_for_update(of=("self",))
+            Attempt.objects.select_for_update(no_key=True, of=("self",))
             .select_related("enrolment", "exam")
             .filter(pk=attempt_id, status=AttemptStatus.IN_PROGRESS)
             .first()

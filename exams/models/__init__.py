@@ -10,8 +10,8 @@ from .attempts import (
     SubmittedBy,
 )
 from .audit import AuditEntry
-from .continuity import AttemptConnection, Outage, SiteHeartbeat
 from .bank import CAUSE_EFFECT_OPTIONS, Difficulty, Item, ItemKind, ItemStatus, ItemVersion, Topic
+from .continuity import AttemptConnection, Outage, SiteHeartbeat
 from .oversight import Council, CouncilMember, OversightReport, ReportSignature
 from .schedule import BlueprintEntry, Enrolment, Exam, Room, Sitting
 
