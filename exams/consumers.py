@@ -17,13 +17,12 @@ from .groups import attempt_group
 from .middleware import DEVICE_COOKIE
 from .models import Attempt, SubmittedBy
 from .payload import clock_payload
-from .services import attempt_open_on_device, attempt_submit, change_from_message
+from .services import MalformedSave, attempt_open_on_device, attempt_submit, changes_from_message
 
 log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
-MAX_CHANGES_PER_MESSAGE = 200
 REFUSAL_CLOSE_DELAY = 0.2  # seconds
 
 
@@ -103,14 +102,11 @@ class AttemptConsumer(RefusingConsumer):
             await self.send_json({"t": "error", "reason": _("Unknown message.")})
 
     async def _save(self, raw_changes: Any) -> None:
-        if not isinstance(raw_changes, list) or len(raw_changes) > MAX_CHANGES_PER_MESSAGE:
-            await self.send_json({"t": "error", "reason": _("Malformed save.")})
-            return
-        received_at = timezone.now()
-        changes = [change_from_message(raw, attempt_id=self.attempt_id, candidate_id=self.user_id,
-                                       device_id=self.device_id, received_at=received_at) for raw in raw_changes]
-        if None in changes:
-            await self.send_json({"t": "error", "reason": _("Malformed save.")})
+        try:
+            changes = changes_from_message(raw_changes, attempt_id=self.attempt_id, candidate_id=self.user_id,
+                                           device_id=self.device_id, received_at=timezone.now())
+        except MalformedSave as refusal:
+            await self.send_json({"t": "error", "code": refusal.code, "reason": refusal.reason})
             return
         outcomes = await batcher().save(changes)
         acks = []

@@ -15,7 +15,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import services
-from .consumers import MAX_CHANGES_PER_MESSAGE
 from .errors import ExamError
 from .forms import IdentityAnswerForm, StartForm, first_error
 from .models import Attempt, AttemptItem, AttemptStatus, Enrolment, Sitting, SubmittedBy
@@ -153,17 +152,11 @@ def attempt_save(request: HttpRequest, attempt_id: int) -> JsonResponse:
         raw_changes = json.loads(request.body)["changes"]
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"error": _("Malformed save.")}, status=400)
-    if isinstance(raw_changes, list) and len(raw_changes) > MAX_CHANGES_PER_MESSAGE:
-        # The socket's cap, kept here too: 40,000 changes in one request held the attempts' locks
-        # in one transaction and stalled every other candidate's saves. The page sends at most this many.
-        return JsonResponse({"error": _("Too many changes in one save: at most %(n)d at a time.")
-                             % {"n": MAX_CHANGES_PER_MESSAGE}}, status=413)
-    if not isinstance(raw_changes, list):
-        return JsonResponse({"error": _("Malformed save.")}, status=400)
-    changes = [services.change_from_message(raw, attempt_id=attempt.pk, candidate_id=request.user.pk,
-                                            device_id=request.device_id) for raw in raw_changes]
-    if None in changes:
-        return JsonResponse({"error": _("Malformed save.")}, status=400)
+    try:
+        changes = services.changes_from_message(raw_changes, attempt_id=attempt.pk, candidate_id=request.user.pk,
+                                                device_id=request.device_id, received_at=timezone.now())
+    except services.MalformedSave as refusal:
+        return JsonResponse({"error": refusal.reason, "code": refusal.code}, status=413 if refusal.code == "too_many" else 400)
     results = services.responses_save(changes=changes)
     return JsonResponse({"results": [r.__dict__ for r in results]})
 

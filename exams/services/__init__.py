@@ -1,6 +1,13 @@
 """Every write that matters. Views, consumers, tasks and commands all call these."""
 
-from .answers import AnswerChange, SaveResult, change_from_message, responses_save
+from .answers import (
+    MAX_CHANGES_PER_MESSAGE,
+    AnswerChange,
+    MalformedSave,
+    SaveResult,
+    changes_from_message,
+    responses_save,
+)
 from .attempts import (
     attempt_hand_over,
     attempt_mark_scored,
@@ -14,7 +21,7 @@ from .bank import item_create, item_revise, item_update_metadata, topic_get_or_c
 from .schedule import enrolment_confirm_identity, sitting_check_blueprint
 
 __all__ = [
-    "AnswerChange", "SaveResult", "change_from_message", "responses_save",
+    "MAX_CHANGES_PER_MESSAGE", "AnswerChange", "MalformedSave", "SaveResult", "changes_from_message", "responses_save",
     "attempt_hand_over", "attempt_mark_scored", "attempt_open_on_device", "attempt_start", "attempt_submit",
     "attempts_submit_overdue", "practice_attempt_start",
     "item_create", "item_revise", "item_update_metadata", "topic_get_or_create",

@@ -44,21 +44,54 @@ class AnswerChange:
     received_at: datetime | None = None
 
 
-def change_from_message(raw: Any, *, attempt_id: int, candidate_id: int, device_id: str,
-                        received_at: datetime | None = None) -> AnswerChange | None:
-    """Return the change a page sent ({"pos", "seq", "value", "flagged"}), or None if it is no change.
+# The most changes one save may carry, on the socket and over HTTP alike. The page sends at most
+# this many; 40,000 in one request held the attempts' locks in one transaction and stalled every
+# other candidate's saves.
+MAX_CHANGES_PER_MESSAGE = 200
 
-    The one reading of a change for the socket and the HTTP fallback: position and number must be
-    whole numbers as JSON has them (not text, not 1e400); their ranges and the value are the
-    rules' to judge, one change at a time, so one bad change never fails a batch.
+
+class MalformedSave(Exception):
+    """A save message that is not what the page sends: refused whole, with the reason, and nothing
+    of it is stored. `code` is "too_many" for a save over the cap, else "malformed"."""
+
+    def __init__(self, reason: str, *, code: str = "malformed") -> None:
+        super().__init__(reason)
+        self.reason, self.code = reason, code
+
+
+def _whole_number(value: Any) -> bool:
+    # As JSON has them: not text ("5"), not a fraction (270.7), not true/false.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def changes_from_message(raw_changes: Any, *, attempt_id: int, candidate_id: int, device_id: str,
+                         received_at: datetime | None = None) -> list[AnswerChange]:
+    """Return the changes a page sent ([{"pos", "seq", "value", "flagged"}, …]) or raise MalformedSave.
+
+    The one reading of a save for the socket and the HTTP fallback, so both refuse alike and say
+    why. Only the shape is judged here: the ranges and the value are the rules' (responses_save),
+    one change at a time, so that one bad answer never fails the others.
     """
-    if not isinstance(raw, dict):
-        return None
-    position, seq = raw.get("pos"), raw.get("seq")
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (position, seq)):
-        return None
-    return AnswerChange(attempt_id=attempt_id, candidate_id=candidate_id, device_id=device_id, position=position,
-                        seq=seq, value=raw.get("value"), flagged=bool(raw.get("flagged")), received_at=received_at)
+    if not isinstance(raw_changes, list):
+        raise MalformedSave(_("A save must carry a list of changes."))
+    if len(raw_changes) > MAX_CHANGES_PER_MESSAGE:
+        raise MalformedSave(_("Too many changes in one save: at most %(n)d at a time.") % {"n": MAX_CHANGES_PER_MESSAGE},
+                            code="too_many")
+    changes = []
+    for number, raw in enumerate(raw_changes, start=1):
+        if not isinstance(raw, dict):
+            raise MalformedSave(_("Change %(n)d is not an object with pos, seq and value.") % {"n": number})
+        position, seq, flagged = raw.get("pos"), raw.get("seq"), raw.get("flagged", False)
+        if not _whole_number(position):
+            raise MalformedSave(_("Change %(n)d: the item number (pos) must be a whole number.") % {"n": number})
+        if not _whole_number(seq):
+            raise MalformedSave(_("Change %(n)d: the sequence number (seq) must be a whole number.") % {"n": number})
+        if not isinstance(flagged, bool):
+            raise MalformedSave(_("Change %(n)d: flagged must be true or false.") % {"n": number})
+        changes.append(AnswerChange(attempt_id=attempt_id, candidate_id=candidate_id, device_id=device_id,
+                                    position=position, seq=seq, value=raw.get("value"), flagged=flagged,
+                                    received_at=received_at))
+    return changes
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import json
 
 from django.urls import reverse
 
-from exams.consumers import MAX_CHANGES_PER_MESSAGE
 from exams.models import AnswerLog, AttemptItem, ItemKind
+from exams.services import MAX_CHANGES_PER_MESSAGE
 
 from .test_views import attempt, client_for  # noqa: F401  (the fixture)
 
