@@ -245,6 +245,39 @@ class DaphneServer(ManagedProcess):
         return time.monotonic() - began
 
 
+class RedisServer(ManagedProcess):
+    """A private `redis-server` on a free port, for tests that stop, kill or restart Redis (the
+    shared one on 6379 serves every other test). Keeps nothing on disk, like the shared one: a
+    restart comes back empty, as a Redis without persistence does after a crash."""
+
+    name = "Redis"
+
+    def __init__(self, *, log_dir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        super().__init__(argv, env=dict(os.environ), log_path=log_dir / f"redis-{self.port}.log")
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start on the same port as before and return once it answers PING."""
+        self.spawn()
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as probe:
+                probe.sendall(b"PING\r\n")
+                if probe.recv(16).startswith(b"+PONG"):
+                    self._ready()
+                    return
+            if not self.running:
+                self.fail_to_start(f"exited with code {self.process.returncode}")
+            if time.monotonic() > deadline:
+                self.stop()
+                self.fail_to_start(f"no PONG within {timeout:.0f} s")
+            time.sleep(0.05)
+
+
 class CeleryWorker(ManagedProcess):
     """`celery -A config worker --pool solo`, consuming the tests' own Redis database."""
 
