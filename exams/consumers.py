@@ -24,9 +24,14 @@ log = logging.getLogger(__name__)
 
 
 class AttemptConsumer(RefusingConsumer):
-    # Bad frames (binary, over 64 KiB, not JSON, too deep, not an object) are refused by the base
+    # Bad frames (binary, too large, not JSON, too deep, not an object) are refused by the base
     # (exams.sockets) before they get here; a save's changes are judged by changes_from_message,
     # the same reading as the HTTP fallback's, so both paths refuse alike and say why.
+    # Not 64 KiB: a save holds the newest change of up to 200 items, and one free-text answer
+    # alone may be 20,000 characters, 60 KB in UTF-8 in Chinese; a save refused for its size
+    # would be sent again and again. 1 MiB is Daphne's own cap on a message (it closes with 1009
+    # above it), so nothing larger can arrive under Daphne anyway.
+    max_frame_bytes = 1024 * 1024
     attempt_id: int | None = None
     watches_connection = False
 

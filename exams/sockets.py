@@ -20,8 +20,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 REFUSAL_CLOSE_DELAY = 0.2  # seconds
 
-# An exam page's largest message is a save of 200 changes (exams.services.MAX_CHANGES_PER_MESSAGE)
-# of short values: far below this. Free text is sent one item at a time.
+# For sockets whose messages are small (a chat line, a signal report, a viewing request).
 DEFAULT_MAX_FRAME_BYTES = 64 * 1024
 # The deepest message a page sends is a save: message → changes → change → chosen options.
 DEFAULT_MAX_DEPTH = 8
