@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,29 +16,22 @@ from .middleware import DEVICE_COOKIE
 from .models import Attempt, SubmittedBy
 from .payload import clock_payload
 from .services import MalformedSave, attempt_open_on_device, attempt_submit, changes_from_message
+from .sockets import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, RefusingConsumer
+
+__all__ = ["CLOSE_NOT_FOUND", "CLOSE_UNAUTHENTICATED", "AttemptConsumer", "RefusingConsumer"]
 
 log = logging.getLogger(__name__)
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_NOT_FOUND = 4404
-REFUSAL_CLOSE_DELAY = 0.2  # seconds
-
-
-class RefusingConsumer(AsyncJsonWebsocketConsumer):
-    """A socket that can turn a visitor away so that the page knows why."""
-
-    async def refuse(self, code: int) -> None:
-        # Accept first: a close before accept reaches the browser as a refused handshake (1006),
-        # and the page could not tell "signed out" or "not yours" from a network failure. The reason
-        # also goes as a message, and the close waits a moment: a close sent right behind the
-        # accept was now and then lost in Daphne's handshake (1006 again).
-        await self.accept()
-        await self.send_json({"t": "refused", "code": code})
-        await asyncio.sleep(REFUSAL_CLOSE_DELAY)
-        await self.close(code=code)
-
 
 class AttemptConsumer(RefusingConsumer):
+    # Bad frames (binary, too large, not JSON, too deep, not an object) are refused by the base
+    # (exams.sockets) before they get here; a save's changes are judged by changes_from_message,
+    # the same reading as the HTTP fallback's, so both paths refuse alike and say why.
+    # Not 64 KiB: a save holds the newest change of up to 200 items, and one free-text answer
+    # alone may be 20,000 characters, 60 KB in UTF-8 in Chinese; a save refused for its size
+    # would be sent again and again. 1 MiB is Daphne's own cap on a message (it closes with 1009
+    # above it), so nothing larger can arrive under Daphne anyway.
+    max_frame_bytes = 1024 * 1024
     attempt_id: int | None = None
     watches_connection = False
 
@@ -99,14 +90,14 @@ class AttemptConsumer(RefusingConsumer):
             attempt = await self._submit_if_overdue()
             await self._send_state(attempt)
         else:
-            await self.send_json({"t": "error", "reason": _("Unknown message.")})
+            await self.send_error(_("Unknown message."), code="unknown")
 
     async def _save(self, raw_changes: Any) -> None:
         try:
             changes = changes_from_message(raw_changes, attempt_id=self.attempt_id, candidate_id=self.user_id,
                                            device_id=self.device_id, received_at=timezone.now())
         except MalformedSave as refusal:
-            await self.send_json({"t": "error", "code": refusal.code, "reason": refusal.reason})
+            await self.send_error(refusal.reason, code=refusal.code)
             return
         outcomes = await batcher().save(changes)
         acks = []

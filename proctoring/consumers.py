@@ -16,9 +16,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exams.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, RefusingConsumer
 from exams.middleware import DEVICE_COOKIE
 from exams.models import Enrolment
+from exams.sockets import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, RefusingConsumer
 
 from . import services
 from .access import can_act, can_watch
@@ -42,14 +42,16 @@ MAX_SDP_LENGTH = 100_000
 
 
 class _Refusing(RefusingConsumer):
+    # A media offer carries an SDP of up to MAX_SDP_LENGTH characters (ASCII; its line breaks
+    # escaped in JSON): room for it. Bad frames are refused by the base as on the exam page's
+    # socket (exams.sockets).
+    max_frame_bytes = 256 * 1024
+
     async def websocket_connect(self, message) -> None:
         # Embedded mode (in-memory layer): the media server runs inside this process; with Redis
         # it is `manage.py media_server` and this does nothing.
         ensure_in_process()
         await super().websocket_connect(message)
-
-    async def send_error(self, message: str) -> None:
-        await self.send_json({"t": "error", "reason": message})
 
 
 class CandidateConsumer(_Refusing):
@@ -113,14 +115,14 @@ class CandidateConsumer(_Refusing):
             elif kind == "media.offer":
                 await self._publish(content)
             else:
-                await self.send_error(_("Unknown message."))
+                await self.send_error(_("Unknown message."), code="unknown")
         except ProctoringError as exc:
             await self.send_error(exc.message)
 
     async def _publish(self, content: dict) -> None:
         sdp, kinds = content.get("sdp"), content.get("kinds")
         if not isinstance(sdp, str) or len(sdp) > MAX_SDP_LENGTH or not isinstance(kinds, dict):
-            await self.send_error(_("Malformed media offer."))
+            await self.send_error(_("Malformed media offer."), code="malformed")
             return
         if (refusal := await self._publish_refusal()) is not None:
             await self.send_json({"t": "media.error", "reason": refusal})
@@ -133,7 +135,7 @@ class CandidateConsumer(_Refusing):
                 notify_group=candidate_group(self.enrolment_id), meta={"enrolment": self.enrolment_id},
             )
         except ValueError:
-            await self.send_error(_("Malformed media offer."))
+            await self.send_error(_("Malformed media offer."), code="malformed")
 
     # --- pushes -------------------------------------------------------------------------------
     async def candidate_checkin(self, event: dict) -> None:
@@ -241,7 +243,7 @@ class RoomConsumer(_Refusing):
         elif kind == "snapshot" and self.acts:
             await self._snapshot(content)
         else:
-            await self.send_error(_("Unknown message."))
+            await self.send_error(_("Unknown message."), code="unknown")
 
     async def _session_in_room(self, raw: Any) -> str | None:
         enrolment_id = int(raw) if isinstance(raw, int | str) and str(raw).isdigit() else None

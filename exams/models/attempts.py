@@ -159,7 +159,11 @@ class Response(models.Model):
 
 
 class AnswerLog(models.Model):
-    """Every accepted change, in the order it was stored: the answer history for a case file."""
+    """Every accepted change, in the order it was stored: the answer history for a case file.
+
+    One row per change: a change the page sends again (its ack was lost in a reconnect) has the
+    same (attempt, seq) and is acknowledged without a second row (issue 11, point 4).
+    """
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answer_log")
     position = models.PositiveSmallIntegerField()
@@ -167,9 +171,18 @@ class AnswerLog(models.Model):
     value = models.JSONField(null=True, blank=True)
     flagged = models.BooleanField(default=False)
     received_at = models.DateTimeField()
+    # A second row of a change, written by a resend before the rule above held (migration 0008
+    # marks them). Kept rather than deleted: the batch's sealed digest covers it, and deleting it
+    # would read as tampering to verify_audit. No new row is ever marked.
+    resent = models.BooleanField(db_default=False)
 
     class Meta:
         ordering = ["attempt", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "seq"], condition=Q(resent=False), name="answer_log_one_row_per_change"
+            ),
+        ]
 
 
 class AttemptEvent(models.Model):

@@ -3,13 +3,15 @@ and the batch's seal in the audit chain.
 
 PostgreSQL gets the accepted changes in one statement (data-modifying CTEs over arrays, which
 PostgreSQL runs exactly once each); other databases (SQLite in the embedded mode) get the same
-rule statement by statement. Either way a stored answer is only replaced by a newer change.
+rule statement by statement. Either way a stored answer is only replaced by a newer change, and
+a change is logged once: the answer log has one row per (attempt, seq) (issue 11, point 4).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,8 +51,11 @@ WITH incoming AS (
     FROM incoming ORDER BY item_id, seq DESC
     {UPSERT_SET}
 ), logged AS (
+    -- A change already logged is not logged again (the caller filters them under the attempts'
+    -- locks; this holds the rule even for a caller that did not): RETURNING gives only new rows.
     INSERT INTO exams_answerlog (attempt_id, position, seq, value, flagged, received_at)
     SELECT attempt_id, position, seq, value::jsonb, flagged, %(now)s FROM incoming
+    ON CONFLICT (attempt_id, seq) WHERE NOT resent DO NOTHING
     RETURNING id, attempt_id, position, seq, value::text, flagged, received_at
 ), bumped AS (
     UPDATE exams_attempt AS a SET last_seq = newest.seq
@@ -67,6 +72,7 @@ def write_batch(*, accepted: list[AcceptedChange], refused: list[tuple[int, str]
     with refused changes, and last the batch's entry in the audit chain (so that the chain's lock
     is held only from that one INSERT to the commit). `refused`: (attempt id, reason code) each."""
     rows = write_accepted(accepted, now)
+    logged_attempts = {row[1] for row in rows}
     per_attempt = Counter(attempt_id for attempt_id, code in refused if code != "not_found")
     if per_attempt:
         # bulk_create sends no post_save, so these events are not chain entries of their own:
@@ -75,12 +81,38 @@ def write_batch(*, accepted: list[AcceptedChange], refused: list[tuple[int, str]
             AttemptEvent(attempt_id=attempt_id, kind=AttemptEvent.Kind.SAVE_REFUSED, at=now, detail={"count": count})
             for attempt_id, count in per_attempt.items()
         )
-    audit_answer_batch(rows=rows, refused=refused, devices={c.attempt_id: c.device_id for c in accepted}, at=now)
+    # The entry covers the rows written: an attempt whose changes were all logged before has none.
+    devices = {c.attempt_id: c.device_id for c in accepted if c.attempt_id in logged_attempts}
+    audit_answer_batch(rows=rows, refused=refused, devices=devices, at=now)
+
+
+def already_logged(changes: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Return those of the (attempt id, seq) pairs that the answer log holds already.
+
+    Under the attempts' row locks (services.responses_save) the answer is final until commit: a
+    batch with the same change waits for the lock and, in READ COMMITTED, then sees this one's rows.
+    """
+    wanted = set(changes)
+    if not wanted:
+        return set()
+    # One query on the (attempt, seq) index: a superset of the pairs, cut down here.
+    # Rows marked resent are second copies of unmarked ones; leaving them out lets the partial
+    # unique index answer.
+    found = AnswerLog.objects.filter(
+        attempt_id__in={attempt_id for attempt_id, _seq in wanted}, seq__in={seq for _attempt_id, seq in wanted},
+        resent=False,
+    ).values_list("attempt_id", "seq")
+    return wanted & set(found)
 
 
 def write_accepted(changes: list[AcceptedChange], now: datetime) -> list[tuple]:
     """Store the accepted changes of a batch, inside the caller's transaction; return the answer-log
-    rows written (exams.audit.answers.ROW_FIELDS)."""
+    rows written (exams.audit.answers.ROW_FIELDS): none for a change whose (attempt, seq) is
+    logged already, and one for a change sent twice in the batch (the first)."""
+    firsts: dict[tuple[int, int], AcceptedChange] = {}
+    for change in changes:
+        firsts.setdefault((change.attempt_id, change.seq), change)
+    changes = list(firsts.values())
     if not changes:
         return []
     if connection.vendor == "postgresql":
@@ -100,6 +132,10 @@ def _write_postgres(changes: list[AcceptedChange], now: datetime) -> list[tuple]
 
 
 def _write_portable(changes: list[AcceptedChange], now: datetime) -> list[tuple]:
+    # responses_save has left out the changes logged before; this keeps the promise for any other
+    # caller. Should a duplicate slip in between, the unique constraint refuses the batch and the
+    # batcher writes its changes one by one.
+    logged_before = already_logged((c.attempt_id, c.seq) for c in changes)
     highest: dict[int, int] = {}
     for c in changes:
         highest[c.attempt_id] = max(highest.get(c.attempt_id, 0), c.seq)
@@ -117,6 +153,7 @@ def _write_portable(changes: list[AcceptedChange], now: datetime) -> list[tuple]
         AnswerLog(attempt_id=c.attempt_id, position=c.position, seq=c.seq, value=json.loads(c.value_json),
                   flagged=c.flagged, received_at=now)
         for c in changes
+        if (c.attempt_id, c.seq) not in logged_before
     )
     # bulk_create sets the ids where the database returns them (SQLite 3.35+, PostgreSQL).
     return [(row.pk, row.attempt_id, row.position, row.seq, row.value, row.flagged, row.received_at) for row in logged]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from ..form_cache import form_rules
 from ..models import Attempt, AttemptStatus, ItemKind
-from .answer_writes import AcceptedChange, write_batch
+from .answer_writes import AcceptedChange, already_logged, write_batch
 
 # The columns the rules below read; the rest of the row is not loaded on this hot path.
 ATTEMPT_FIELDS = ("candidate_id", "status", "submitted_at", "locked_at", "lock_reason", "device_id", "deadline",
@@ -172,6 +172,15 @@ def stored_value(kind: str, option_order: list[str], value: Any) -> Any:
     return value
 
 
+def _valid_seq(seq: Any) -> bool:
+    return isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq <= MAX_SEQ
+
+
+def _sent_by_its_page(attempt: Attempt | None, change: AnswerChange) -> bool:
+    # Another candidate's or another device's change is never told that it was saved.
+    return attempt is not None and attempt.candidate_id == change.candidate_id and attempt.device_id == change.device_id
+
+
 def responses_save(*, changes: list[AnswerChange], now: datetime | None = None) -> list[SaveResult]:
     """Store the changes that the rules allow and return one result per change, in order."""
     now = now or timezone.now()
@@ -187,15 +196,24 @@ def responses_save(*, changes: list[AnswerChange], now: datetime | None = None) 
             for a in Attempt.objects.select_for_update(no_key=True).filter(pk__in=attempt_ids).order_by("pk").only(*ATTEMPT_FIELDS)
         }
         forms = form_rules(attempt_ids)
+        # A change the answer log holds already (the page sent it again after a reconnect lost its
+        # ack) is acknowledged again without a second row (issue 11, point 4), even if the attempt
+        # has been submitted since: it was saved. Read under the locks above, so a batch carrying
+        # the same change at the same time waits for this one and then finds its rows.
+        logged = already_logged((c.attempt_id, c.seq) for c in changes if _valid_seq(c.seq))
         results: list[SaveResult] = []
         accepted: list[AcceptedChange] = []
         refused: list[tuple[int, str]] = []
         for change in changes:
+            attempt = attempts.get(change.attempt_id)
+            if (change.attempt_id, change.seq) in logged and _sent_by_its_page(attempt, change):
+                results.append(SaveResult(seq=change.seq, ok=True))
+                continue
             try:
-                problem = _attempt_refusal(attempts.get(change.attempt_id), change, now)
+                problem = _attempt_refusal(attempt, change, now)
                 if problem is not None:
                     raise problem
-                if not isinstance(change.seq, int) or isinstance(change.seq, bool) or not 0 < change.seq <= MAX_SEQ:
+                if not _valid_seq(change.seq):
                     raise _Refused("invalid", _("A change needs a positive sequence number."))
                 slot = forms.get(change.attempt_id, {}).get(change.position)
                 if slot is None:
