@@ -81,7 +81,8 @@ def exam_timeline(enrolment: Enrolment, attempt: Attempt | None) -> list[Timelin
         for event in attempt.events.select_related("actor"):
             entries.append(TimelineEntry(event.at, "attempt", event.get_kind_display(), _detail_text(event.detail),
                                          _actor(event.actor), important=event.kind != AttemptEvent.Kind.STARTED))
-        for save in AnswerLog.objects.filter(attempt=attempt).order_by("received_at", "seq"):
+        # A change resent after a reconnect and logged twice before issue 11 is one save, not two.
+        for save in AnswerLog.objects.filter(attempt=attempt, resent=False).order_by("received_at", "seq"):
             entries.append(TimelineEntry(save.received_at, "save", _("Answer %(n)d saved") % {"n": save.position},
                                          _("cleared") if save.value in (None, "", []) else str(save.value)
                                          + (" ⚑" if save.flagged else "")))
