@@ -122,6 +122,9 @@ function handle(message) {
     case 'pong':
       clock.sample(message.c, message.s);
       break;
+    case 'error':  // a frame the server refused (malformed); the socket stays open, the outbox is resent later
+      console.warn('refused by the server:', message.code, message.reason);
+      break;
     case 'ack':
       for (const result of message.results) { inflight.delete(result.seq); store.acknowledge(result); }
       overview();
