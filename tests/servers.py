@@ -348,11 +348,18 @@ class Stack:
     from emptying the tables after each test.
     """
 
-    def __init__(self, *, log_dir: Path, worker: CeleryWorker | None, media: bool = False) -> None:
-        if settings.REDIS_URL and worker is None:
+    def __init__(self, *, log_dir: Path, worker: CeleryWorker | None, media: bool = False,
+                 redis_url: str | None = None) -> None:
+        env = process_environment()
+        if redis_url:
+            # A Redis of the test's own (RedisServer) for the cache, sessions and channel layer, which
+            # the test may kill. Tasks then run in the server's process: the tests' worker consumes
+            # another broker, and /healthz would wait for it in vain.
+            env.update(REDIS_URL=redis_url, CELERY_TASK_ALWAYS_EAGER="true")
+        elif settings.REDIS_URL and worker is None:
             raise ValueError("in Redis mode the server needs a Celery worker: /healthz and scoring wait for one")
         self.worker = worker
-        self.server = DaphneServer(env=process_environment(), log_dir=log_dir)
+        self.server = DaphneServer(env=env, log_dir=log_dir)
         # In the embedded mode the media server runs inside Daphne; with Redis it is a process.
         self.media = MediaServerProcess(env=process_environment(), log_dir=log_dir) if media and settings.REDIS_URL else None
 
@@ -393,13 +400,15 @@ def running_worker(name: str) -> Iterator[CeleryWorker | None]:
 
 
 @contextlib.contextmanager
-def running_stack(request, *, worker: CeleryWorker | None, media: bool = False) -> Iterator[Stack]:
+def running_stack(request, *, worker: CeleryWorker | None, media: bool = False,
+                  redis_url: str | None = None) -> Iterator[Stack]:
     """Yield a Stack, its server started, for the test of `request`; stop it however the test ends.
 
     Use it in a fixture that also requests `transactional_db`, so the fixture (and the server,
-    holding database connections) ends before pytest-django empties the database.
+    holding database connections) ends before pytest-django empties the database. `redis_url`: see
+    Stack.
     """
-    stack = Stack(log_dir=_fresh_log_dir(request.node.name), worker=worker, media=media)
+    stack = Stack(log_dir=_fresh_log_dir(request.node.name), worker=worker, media=media, redis_url=redis_url)
     failed_before = request.session.testsfailed
     try:
         if stack.media is not None:

@@ -22,7 +22,6 @@ let online = false;
 let inflight = new Set();       // sequence numbers sent and not yet acknowledged
 let flushTimer = null;
 let deadlineAsked = false;
-let lastHttpTry = 0;
 let signedOut = false;
 let otherTab = false;
 let noticeTimer = null;
@@ -30,15 +29,18 @@ let lastServerNotice = '';
 const MAX_CHANGES_PER_MESSAGE = 200;  // the server's limit per save message
 
 const link = new ServerLink({
-  wsPath: data.urls.ws, saveUrl: data.urls.save, csrfToken,
+  wsPath: data.urls.ws, saveUrl: data.urls.save, stateUrl: data.urls.state, csrfToken,
   onMessage: handle,
-  onStatus: (isOpen, code) => {
+  onStatus: (isOpen) => {
     online = isOpen;
-    if (code === 4401) { signedOut = true; link.stop(); showStatus(); return; }
-    if (code === 4404) { location.reload(); return; }
     inflight.clear();
     if (isOpen) { ping(); flush(0); }
     showStatus();
+  },
+  // Only the server's clear word ends the page (see link.js). A reload loses nothing: the
+  // answers not sent yet are in localStorage, and the reloaded page sends them.
+  onEnd: (reason) => {
+    if (reason === 'signedOut') { signedOut = true; showStatus(); } else location.reload();
   },
 });
 
@@ -89,10 +91,13 @@ function sendPending() {
     changes.forEach((c) => inflight.add(c.seq));
     return;
   }
-  // No socket: try HTTP every few seconds; if that fails too we are offline and keep everything.
-  if (performance.now() - lastHttpTry < 3000) { flush(3000); return; }
-  lastHttpTry = performance.now();
-  link.post(changes).catch(() => flush(3000));
+  // No socket: it redials by itself and the outbox waits. HTTP only when the link allows it (the
+  // socket down for a while, no other save in flight, the back-off over); a failed save is tried
+  // again after the back-off, a saved one goes on through its acks in handle().
+  const wait = link.postWait();
+  if (wait === null) return;
+  if (wait > 0) { flush(wait); return; }
+  link.post(changes).then((answered) => { if (!answered) flush(0); });
 }
 
 function handle(message) {
@@ -111,11 +116,14 @@ function handle(message) {
       break;
     }
     case 'refused':  // the socket is closed right after with the same code
-      if (message.code === 4401) { signedOut = true; link.stop(); showStatus(); }
-      if (message.code === 4404) { link.stop(); location.reload(); }
+      if (message.code === 4401) link.end('signedOut');
+      if (message.code === 4404) link.end('reload');
       break;
     case 'pong':
       clock.sample(message.c, message.s);
+      break;
+    case 'error':  // a frame the server refused (malformed); the socket stays open, the outbox is resent later
+      console.warn('refused by the server:', message.code, message.reason);
       break;
     case 'ack':
       for (const result of message.results) { inflight.delete(result.seq); store.acknowledge(result); }
@@ -257,8 +265,7 @@ function tick() {
     if (!deadlineAsked && left <= -graceMs - 500) {
       deadlineAsked = true;
       if (!link.send({ t: 'deadline' })) {
-        fetch(data.urls.state, { credentials: 'same-origin' }).then((r) => r.json())
-          .then((body) => handle({ t: 'state', ...body })).catch(() => {});
+        link.fetchState().then((body) => { if (body) handle({ t: 'state', ...body }); });
       }
       setTimeout(() => { deadlineAsked = false; }, 5000);
     }
