@@ -27,6 +27,10 @@ let otherTab = false;
 let noticeTimer = null;
 let lastServerNotice = '';
 const MAX_CHANGES_PER_MESSAGE = 200;  // the server's limit per save message
+// Under the server's 1 MiB per socket frame and per HTTP save body: 200 long answers in Mongolian or
+// Chinese (three bytes a character) would pass the count and be refused for their size, for ever.
+const MAX_BYTES_PER_MESSAGE = 900 * 1024;
+const utf8 = new TextEncoder();
 
 const link = new ServerLink({
   wsPath: data.urls.ws, saveUrl: data.urls.save, stateUrl: data.urls.state, csrfToken,
@@ -84,8 +88,22 @@ function flush(delay = 50) {
   flushTimer = setTimeout(sendPending, delay);
 }
 
+// The next changes to send: not in flight, within the server's count and size per message.
+function nextBatch() {
+  const batch = [];
+  let bytes = 0;
+  for (const change of store.pending()) {
+    if (inflight.has(change.seq)) continue;
+    const size = utf8.encode(JSON.stringify(change)).length + 1;
+    if (batch.length && (batch.length >= MAX_CHANGES_PER_MESSAGE || bytes + size > MAX_BYTES_PER_MESSAGE)) break;
+    batch.push(change);
+    bytes += size;
+  }
+  return batch;
+}
+
 function sendPending() {
-  const changes = store.pending().filter((c) => !inflight.has(c.seq)).slice(0, MAX_CHANGES_PER_MESSAGE);
+  const changes = nextBatch();
   if (!changes.length || signedOut || otherTab) return;
   if (link.send({ t: 'save', changes })) {
     changes.forEach((c) => inflight.add(c.seq));
