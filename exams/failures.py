@@ -89,4 +89,6 @@ def failure_answer(exc: BaseException | None) -> JsonResponse:
     """Return the JSON answer for a request that died of `exc`: 503 if a service is down, else 500."""
     if service_down(exc):
         return unavailable()
-    return json_error(500, _("The server failed to answer; your answers are kept and sent again."), code="error")
+    return json_error(
+        500, _("The server failed to answer; your answers are kept and sent again."), code="error"
+    )

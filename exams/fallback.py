@@ -29,7 +29,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 
-from .failures import failure_answer, is_fallback_url, json_error
+from .failures import failure_answer, is_fallback_url, json_error, service_down
 from .services import MAX_CHANGES_PER_MESSAGE, AnswerChange, SaveResult
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,10 @@ def json_endpoint(*, methods: Sequence[str]) -> Callable[[FallbackView], Fallbac
             except Http404:
                 return not_found()
             except Exception as exc:  # noqa: BLE001 - the page must get JSON whatever failed
-                log.warning("%s %s failed", request.method, request.path, exc_info=True)
+                if service_down(exc):  # hundreds of pages at once in an outage: one line each
+                    log.warning("%s %s: a service is down: %r", request.method, request.path, exc)
+                else:
+                    log.exception("%s %s failed", request.method, request.path)
                 return failure_answer(exc)
             add_never_cache_headers(response)
             return response
@@ -124,7 +127,9 @@ def save_body(request: HttpRequest) -> list[Any]:
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        raise Refusal(400, _("The request's Content-Length is not a number."), "malformed") from None
+        raise Refusal(
+            400, _("The request's Content-Length is not a number."), "malformed"
+        ) from None
     if declared > MAX_BODY_BYTES:
         raise too_large
     body = request.read(MAX_BODY_BYTES + 1)

@@ -44,12 +44,20 @@ def server(request, transactional_db):
 def _page(sitting, room, number: int) -> dict:
     """A candidate writing, as its page would post: the save URL, its cookies and one change."""
     candidate = UserFactory(username=f"fallback{number}")
-    attempt = attempt_start(candidate=candidate, enrolment_id=enrol(sitting, room, candidate).pk, device_id=DEVICE)
+    attempt = attempt_start(
+        candidate=candidate, enrolment_id=enrol(sitting, room, candidate).pk, device_id=DEVICE
+    )
     client = Client()
     client.force_login(candidate)
-    position = AttemptItem.objects.filter(attempt=attempt, item_version__item__kind=ItemKind.SINGLE).first().position
+    position = (
+        AttemptItem.objects.filter(attempt=attempt, item_version__item__kind=ItemKind.SINGLE)
+        .first()
+        .position
+    )
     csrf = secrets.token_hex(16)  # a 32-character secret: Django takes it as the cookie's token
-    cookies = f"sessionid={client.cookies['sessionid'].value}; {DEVICE_COOKIE}={DEVICE}; csrftoken={csrf}"
+    cookies = (
+        f"sessionid={client.cookies['sessionid'].value}; {DEVICE_COOKIE}={DEVICE}; csrftoken={csrf}"
+    )
     return {
         "url": reverse("exams:attempt_save", args=[attempt.pk]),
         "headers": {"Cookie": cookies, "X-CSRFToken": csrf, "Accept": "application/json"},
@@ -58,13 +66,19 @@ def _page(sitting, room, number: int) -> dict:
 
 
 async def _save_all_at_once(base_url: str, pages: list[dict]) -> list[httpx.Response]:
-    async with httpx.AsyncClient(base_url=base_url, trust_env=False, timeout=30,
-                                 limits=httpx.Limits(max_connections=len(pages))) as http:
+    async with httpx.AsyncClient(
+        base_url=base_url,
+        trust_env=False,
+        timeout=30,
+        limits=httpx.Limits(max_connections=len(pages)),
+    ) as http:
         start = asyncio.Event()
 
         async def save(page: dict) -> httpx.Response:
             await start.wait()
-            return await http.post(page["url"], json={"changes": page["changes"]}, headers=page["headers"])
+            return await http.post(
+                page["url"], json={"changes": page["changes"]}, headers=page["headers"]
+            )
 
         tasks = [asyncio.create_task(save(page)) for page in pages]
         await asyncio.sleep(0)  # every task waits at the start line
@@ -79,8 +93,13 @@ def test_concurrent_http_saves_are_written_in_fewer_transactions_than_requests(s
 
     responses = asyncio.run(_save_all_at_once(server.url, pages))
 
-    assert [r.status_code for r in responses] == [200] * CANDIDATES, [r.text[:200] for r in responses]
-    assert all(r.json()["results"] == [{"seq": 1, "ok": True, "code": "saved", "reason": ""}] for r in responses)
+    assert [r.status_code for r in responses] == [200] * CANDIDATES, [
+        r.text[:200] for r in responses
+    ]
+    assert all(
+        r.json()["results"] == [{"seq": 1, "ok": True, "code": "saved", "reason": ""}]
+        for r in responses
+    )
     assert AnswerLog.objects.count() == CANDIDATES
     batches = AuditEntry.objects.filter(kind=BATCH_KIND)
     # One transaction (one audit entry) per request before; the group commit writes what queued up
