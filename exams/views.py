@@ -5,6 +5,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -147,7 +148,7 @@ def _proctoring_payload(attempt: Attempt) -> dict | None:
 
 # The HTTP fallback answers JSON whatever happens (exams.fallback has the contract).
 @json_endpoint(methods=("POST",))
-async def attempt_save(request: HttpRequest, user, attempt_id: int) -> JsonResponse:
+async def attempt_save(request: HttpRequest, user: AbstractBaseUser, attempt_id: int) -> JsonResponse:
     """The page's fallback when its WebSocket cannot connect: the same rules and the same group
     commit as the socket (exams.batching), so a server's pages falling back to HTTP at once are
     written in a few transactions, not one each (issue 11, point 1)."""
@@ -162,22 +163,22 @@ async def attempt_save(request: HttpRequest, user, attempt_id: int) -> JsonRespo
         raise Refusal(413 if refusal.code == "too_many" else 400, refusal.reason, refusal.code) from None
     outcomes = await batcher().save(changes)
     if changes and all(isinstance(outcome, BaseException) for outcome in outcomes):
-        # Nothing stored: the database is down or the pool exhausted. The page waits Retry-After
-        # before its next save instead of sending again at once.
+        # Nothing stored (the database down, the pool exhausted): the page waits Retry-After before
+        # its next save instead of sending it again at once, as it would after error acks.
         return unavailable()
     return JsonResponse({"results": acks(changes, outcomes)})
 
 
-def _owns_attempt(user, attempt_id: int) -> bool:
+def _owns_attempt(user: AbstractBaseUser, attempt_id: int) -> bool:
     return Attempt.objects.filter(pk=attempt_id, candidate=user).exists()
 
 
 @json_endpoint(methods=("GET",))
-async def attempt_state(request: HttpRequest, user, attempt_id: int) -> JsonResponse:
+async def attempt_state(request: HttpRequest, user: AbstractBaseUser, attempt_id: int) -> JsonResponse:
     return JsonResponse(await database_sync_to_async(_attempt_state)(user, attempt_id, request.device_id))
 
 
-def _attempt_state(user, attempt_id: int, device_id: str) -> dict:
+def _attempt_state(user: AbstractBaseUser, attempt_id: int, device_id: str) -> dict:
     attempt = _submit_if_overdue(get_object_or_404(Attempt, pk=attempt_id, candidate=user))
     return {**clock_payload(attempt, timezone.now()), "thisDevice": attempt.device_id == device_id}
 
