@@ -238,6 +238,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# JSON for the exam page's HTTP fallback (the page reloads itself on it), Django's page elsewhere.
+CSRF_FAILURE_VIEW = "exams.fallback.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "exams:home"
 LOGOUT_REDIRECT_URL = "login"

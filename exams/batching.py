@@ -8,6 +8,7 @@ batches grow by themselves; when idle a save is written at once.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import weakref
 
 from channels.db import database_sync_to_async
@@ -30,7 +31,11 @@ class SaveBatcher:
             self._pending.append((change, future))
             futures.append(future)
         if self._writer is None or self._writer.done():
-            self._writer = loop.create_task(self._drain())
+            # In a context of its own: the writer outlives the save that started it. An HTTP view's
+            # context holds its request thread's executor (asgiref AsyncToSync.executors.current),
+            # gone once that request ends; a writer started there failed every later batch, the
+            # sockets' too, with "CurrentThreadExecutor already quit" (issue 11, HTTP fallback).
+            self._writer = loop.create_task(self._drain(), context=contextvars.Context())
         return list(await asyncio.gather(*futures, return_exceptions=True))
 
     async def _drain(self) -> None:

@@ -15,11 +15,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
-import kombu.exceptions
 import redis
-import redis.exceptions
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import get_language
@@ -27,22 +25,13 @@ from django.utils.translation import gettext as _
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .failures import failure_answer, service_down, wants_json
+
 logger = logging.getLogger(__name__)
 
 PROBE_DEADLINE_SECONDS = 0.8
 REDIS_PROBE_TIMEOUT_SECONDS = 0.5
 WORKER_PING_SECONDS = 1.0
-
-# What a request dies of when a service it needs is down, rather than of a bug.
-SERVICE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    kombu.exceptions.OperationalError,
-    OperationalError,
-    InterfaceError,
-    ConnectionError,
-    TimeoutError,
-)
 
 
 def _database() -> str:
@@ -119,21 +108,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return response
 
 
-def _service_down(exc: BaseException | None) -> bool:
-    seen = 0
-    while exc is not None and seen < 10:  # Django and redis-py wrap the driver's error
-        if isinstance(exc, SERVICE_DOWN_ERRORS):
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
-
-
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: 503 with "temporarily unavailable" when a service is down, else the 500 page.
 
-    Rendered without the request: the session (in Redis) may be exactly what failed.
+    Rendered without the request: the session (in Redis) may be exactly what failed. The exam
+    page's fallback URLs, and any request that prefers JSON, get the JSON answer instead: the page
+    read Django's HTML 500 as "signed out" and stopped (issue 11, point 1).
     """
-    down = _service_down(sys.exc_info()[1])
+    failure = sys.exc_info()[1]
+    try:
+        as_json = wants_json(request)
+    except Exception:  # the answer about a failure must not fail in turn: the page, then
+        logger.exception("telling whether %s wants JSON failed", request.path)
+        as_json = False
+    if as_json:
+        return failure_answer(failure)
+    down = service_down(failure)
     template, status = ("503.html", 503) if down else ("500.html", 500)
     try:
         body = loader.get_template(template).render(

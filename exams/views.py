@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import json
-
+from channels.db import database_sync_to_async
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from . import services
+from .batching import batcher
 from .errors import ExamError
+from .failures import unavailable
+from .fallback import Refusal, acks, json_endpoint, save_body
 from .forms import IdentityAnswerForm, StartForm, first_error
 from .models import Attempt, AttemptItem, AttemptStatus, Enrolment, Sitting, SubmittedBy
 from .payload import attempt_payload, clock_payload
@@ -143,30 +146,41 @@ def _proctoring_payload(attempt: Attempt) -> dict | None:
             "strings": candidate_strings()}
 
 
-@login_required
-@require_POST
-def attempt_save(request: HttpRequest, attempt_id: int) -> JsonResponse:
-    """The page's fallback when its WebSocket cannot connect: the same rules, over HTTP."""
-    attempt = _get_attempt_for_candidate(request, attempt_id)
+# The HTTP fallback answers JSON whatever happens (exams.fallback has the contract).
+@json_endpoint(methods=("POST",))
+async def attempt_save(request: HttpRequest, user: AbstractBaseUser, attempt_id: int) -> JsonResponse:
+    """The page's fallback when its WebSocket cannot connect: the same rules and the same group
+    commit as the socket (exams.batching), so a server's pages falling back to HTTP at once are
+    written in a few transactions, not one each (issue 11, point 1)."""
+    raw_changes = save_body(request)
+    received_at = timezone.now()
+    if not await database_sync_to_async(_owns_attempt)(user, attempt_id):
+        raise Http404
     try:
-        raw_changes = json.loads(request.body)["changes"]
-    except (ValueError, KeyError, TypeError):
-        return JsonResponse({"error": _("Malformed save.")}, status=400)
-    try:
-        changes = services.changes_from_message(raw_changes, attempt_id=attempt.pk, candidate_id=request.user.pk,
-                                                device_id=request.device_id, received_at=timezone.now())
+        changes = services.changes_from_message(raw_changes, attempt_id=attempt_id, candidate_id=user.pk,
+                                                device_id=request.device_id, received_at=received_at)
     except services.MalformedSave as refusal:
-        return JsonResponse({"error": refusal.reason, "code": refusal.code}, status=413 if refusal.code == "too_many" else 400)
-    results = services.responses_save(changes=changes)
-    return JsonResponse({"results": [r.__dict__ for r in results]})
+        raise Refusal(413 if refusal.code == "too_many" else 400, refusal.reason, refusal.code) from None
+    outcomes = await batcher().save(changes)
+    if changes and all(isinstance(outcome, BaseException) for outcome in outcomes):
+        # Nothing stored (the database down, the pool exhausted): the page waits Retry-After before
+        # its next save instead of sending it again at once, as it would after error acks.
+        return unavailable()
+    return JsonResponse({"results": acks(changes, outcomes)})
 
 
-@login_required
-@require_GET
-@never_cache
-def attempt_state(request: HttpRequest, attempt_id: int) -> JsonResponse:
-    attempt = _submit_if_overdue(_get_attempt_for_candidate(request, attempt_id))
-    return JsonResponse({**clock_payload(attempt, timezone.now()), "thisDevice": attempt.device_id == request.device_id})
+def _owns_attempt(user: AbstractBaseUser, attempt_id: int) -> bool:
+    return Attempt.objects.filter(pk=attempt_id, candidate=user).exists()
+
+
+@json_endpoint(methods=("GET",))
+async def attempt_state(request: HttpRequest, user: AbstractBaseUser, attempt_id: int) -> JsonResponse:
+    return JsonResponse(await database_sync_to_async(_attempt_state)(user, attempt_id, request.device_id))
+
+
+def _attempt_state(user: AbstractBaseUser, attempt_id: int, device_id: str) -> dict:
+    attempt = _submit_if_overdue(get_object_or_404(Attempt, pk=attempt_id, candidate=user))
+    return {**clock_payload(attempt, timezone.now()), "thisDevice": attempt.device_id == device_id}
 
 
 @login_required

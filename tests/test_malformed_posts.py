@@ -116,8 +116,10 @@ def _endpoints(patterns=None, namespace: str = "") -> Iterator[Endpoint]:
                 yield Endpoint(name, tuple(entry.pattern.converters))
 
 
+# transactional_db: the HTTP save fallback reaches the ORM through database_sync_to_async, which
+# closes the connection around each call; a test transaction cannot span that.
 @pytest.fixture
-def world(db, settings, tmp_path):
+def world(transactional_db, settings, tmp_path):
     """The demo, with candidate1 writing, candidate2 finished and scored, and a complaint of candidate2's."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
@@ -15,6 +16,10 @@ from exams.middleware import DEVICE_COOKIE
 from exams.models import Attempt, AttemptItem, ItemKind
 
 from ..factories import GUIDE_MARK, KEY_MARK
+
+# The HTTP fallback reaches the ORM through database_sync_to_async, which closes the connection
+# around each call; a test transaction cannot span that.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 FORBIDDEN_FIELDS = re.compile(r'"(key|keys|guide|correct|is_correct|accepted|answer_key|option_ids|item_version|form_seed)"\s*:')
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from django.urls import reverse
 
 from exams.models import AnswerLog, AttemptItem, ItemKind
 from exams.services import MAX_CHANGES_PER_MESSAGE
 
 from .test_views import attempt, client_for  # noqa: F401  (the fixture)
+
+# The HTTP fallback reaches the ORM through database_sync_to_async, which closes the connection
+# around each call; a test transaction cannot span that.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_http_save_fallback_refuses_more_changes_than_the_socket_takes(attempt, alice):  # noqa: F811

@@ -76,6 +76,9 @@ def candidate_urls(attempt: Attempt) -> list[tuple[str, str]]:
     ]
 
 
+# transaction=True: the HTTP fallback reaches the ORM through database_sync_to_async, which closes
+# the connection around each call; a test transaction cannot span that.
+@pytest.mark.django_db(transaction=True)
 def test_another_candidate_gets_404_everywhere(attempt, bob, bob_enrolment):
     client = client_for(bob)
     for method, url in candidate_urls(attempt):
@@ -101,6 +104,9 @@ def test_writes_need_csrf(attempt, alice):
     assert attempt.is_in_progress
 
 
+# transaction=True: the HTTP fallback reaches the ORM through database_sync_to_async, which closes
+# the connection around each call; a test transaction cannot span that.
+@pytest.mark.django_db(transaction=True)
 def test_http_save_fallback_applies_the_same_rules(attempt, alice):
     position = AttemptItem.objects.filter(attempt=attempt, item_version__item__kind=ItemKind.SINGLE).first().position
     client = client_for(alice)
