@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import weakref
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext as _
 
 from .services import AnswerChange, SaveResult, responses_save
 
 MAX_BATCH = 500
+
+log = logging.getLogger(__name__)
 
 
 class SaveBatcher:
@@ -42,7 +46,7 @@ class SaveBatcher:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
-                results = await database_sync_to_async(responses_save)(changes=[change for change, _ in batch])
+                results = await database_sync_to_async(responses_save)(changes=[change for change, _future in batch])
             except Exception:
                 if len(batch) == 1:
                     raise_on(batch[0][1])
@@ -56,7 +60,7 @@ class SaveBatcher:
                     else:
                         resolve(future, result)
                 continue
-            for (_, future), result in zip(batch, results, strict=True):
+            for (_change, future), result in zip(batch, results, strict=True):
                 resolve(future, result)
 
 
@@ -83,3 +87,23 @@ def batcher() -> SaveBatcher:
     if loop not in _batchers:
         _batchers[loop] = SaveBatcher()
     return _batchers[loop]
+
+
+def acks(changes: list[AnswerChange], outcomes: list[SaveResult | BaseException]) -> list[dict]:
+    """Return the page's acks for the batcher's outcomes: the same on the socket and over HTTP."""
+    answers = []
+    for change, outcome in zip(changes, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            log.warning("saving a change of attempt %s failed: %r", change.attempt_id, outcome)
+            # The page keeps this change and sends it again.
+            answers.append(
+                {
+                    "seq": change.seq,
+                    "ok": False,
+                    "code": "error",
+                    "reason": _("The server could not save just now; retrying."),
+                }
+            )
+        else:
+            answers.append(outcome.__dict__)
+    return answers

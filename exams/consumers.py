@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .batching import batcher
+from .batching import acks, batcher
 from .continuity import connection_back, connection_lost, recent_outage_notice
 from .groups import attempt_group
 from .middleware import DEVICE_COOKIE
@@ -100,22 +100,7 @@ class AttemptConsumer(RefusingConsumer):
             await self.send_error(refusal.reason, code=refusal.code)
             return
         outcomes = await batcher().save(changes)
-        acks = []
-        for change, outcome in zip(changes, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                log.warning("saving a change of attempt %s failed: %r", self.attempt_id, outcome)
-                # The page keeps this change and sends it again.
-                acks.append(
-                    {
-                        "seq": change.seq,
-                        "ok": False,
-                        "code": "error",
-                        "reason": _("The server could not save just now; retrying."),
-                    }
-                )
-            else:
-                acks.append(outcome.__dict__)
-        await self.send_json({"t": "ack", "results": acks})
+        await self.send_json({"t": "ack", "results": acks(changes, outcomes)})
 
     # --- pushes from services (handler names match the message type) ---------------------------
     async def attempt_locked(self, event: dict) -> None:

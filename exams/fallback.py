@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 
 from .failures import failure_answer, is_fallback_url, json_error, service_down
-from .services import MAX_CHANGES_PER_MESSAGE, AnswerChange, SaveResult
+from .services import MAX_CHANGES_PER_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -142,26 +142,6 @@ def save_body(request: HttpRequest) -> list[Any]:
     if not isinstance(message, dict) or "changes" not in message:
         raise Refusal(400, _('A save must be a JSON object with "changes".'), "malformed")
     return message["changes"]
-
-
-def acks(changes: list[AnswerChange], outcomes: list[SaveResult | BaseException]) -> list[dict]:
-    """Return the page's acks for the batcher's outcomes, as the socket sends them."""
-    answers = []
-    for change, outcome in zip(changes, outcomes, strict=True):
-        if isinstance(outcome, BaseException):
-            log.warning("saving a change of attempt %s failed: %r", change.attempt_id, outcome)
-            # The page keeps this change and sends it again.
-            answers.append(
-                {
-                    "seq": change.seq,
-                    "ok": False,
-                    "code": "error",
-                    "reason": _("The server could not save just now; retrying."),
-                }
-            )
-        else:
-            answers.append(outcome.__dict__)
-    return answers
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

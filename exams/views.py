@@ -15,10 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import services
-from .batching import batcher
+from .batching import acks, batcher
 from .errors import ExamError
 from .failures import unavailable
-from .fallback import Refusal, acks, json_endpoint, save_body
+from .fallback import Refusal, json_endpoint, save_body
 from .forms import IdentityAnswerForm, StartForm, first_error
 from .models import Attempt, AttemptItem, AttemptStatus, Enrolment, Sitting, SubmittedBy
 from .payload import attempt_payload, clock_payload
