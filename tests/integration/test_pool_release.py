@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import threading
@@ -31,6 +32,7 @@ from django.db import connection, connections
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import path, reverse
+from websockets.sync.client import connect as ws_connect
 
 from config.handlers import ConnectionReturningASGIHandler
 from exams.middleware import DEVICE_COOKIE
@@ -129,26 +131,63 @@ def _request(
         return type(exc).__name__
 
 
-@pytest.mark.parametrize("endpoint", ["save", "state"])
+def _socket(port: int, cookies: dict[str, str], attempt_id: int, timeout: float) -> str:
+    """Open the exam page's socket; return "open", or the name of the error if the client gave up."""
+    try:
+        with ws_connect(
+            f"ws://127.0.0.1:{port}/ws/attempt/{attempt_id}/",
+            origin=f"http://127.0.0.1:{port}",
+            additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
+            open_timeout=timeout,
+        ):
+            return "open"
+    except Exception as exc:  # noqa: BLE001 - the outcome is the answer
+        return type(exc).__name__
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "gave_up", "holding"),
+    [
+        ("save", "ReadTimeout", POOL_MAX),
+        ("state", "ReadTimeout", POOL_MAX),  # a plain sync view
+        # The socket's handshake waits in the consumer's database_sync_to_async. All of a
+        # process's sockets share one thread for those calls (channels: thread-sensitive, and no
+        # per-connection context), hence one connection held, not POOL_MAX.
+        ("socket", "TimeoutError", 1),
+    ],
+)
 def test_requests_whose_clients_gave_up_while_the_view_waited_give_their_connections_back(
-    server, alice, alice_enrolment, app_name, endpoint
+    server, alice, alice_enrolment, app_name, endpoint, gave_up, holding
 ):
-    """25 saves (or state reads, a plain sync view) wait on a lock; their clients give up after
+    """25 saves (or state reads, or socket handshakes) wait on a lock; their clients give up after
     2 s; Daphne cancels them; the lock goes. The process must then still have its whole pool."""
     attempt = attempt_start(candidate=alice, enrolment_id=alice_enrolment.pk, device_id=DEVICE)
     position = AttemptItem.objects.filter(attempt=attempt).first().position
     cookies = _signed_in_cookies(alice)
+    save, state = (
+        reverse(f"exams:attempt_{name}", args=[attempt.pk]) for name in ("save", "state")
+    )
     if endpoint == "save":
         calls = [
-            (
+            functools.partial(
+                _request,
+                server.url,
+                cookies,
                 "POST",
-                reverse("exams:attempt_save", args=[attempt.pk]),
+                save,
                 {"changes": [{"pos": position, "seq": n, "value": [1]}]},
+                GIVE_UP_SECONDS,
             )
             for n in range(1, REQUESTS + 1)
         ]
+    elif endpoint == "state":
+        calls = [
+            functools.partial(_request, server.url, cookies, "GET", state, None, GIVE_UP_SECONDS)
+        ] * REQUESTS
     else:
-        calls = [("GET", reverse("exams:attempt_state", args=[attempt.pk]), None)] * REQUESTS
+        calls = [
+            functools.partial(_socket, server.port, cookies, attempt.pk, GIVE_UP_SECONDS)
+        ] * REQUESTS
 
     with (
         psycopg.connect(_conninfo(), autocommit=True) as admin,
@@ -157,19 +196,14 @@ def test_requests_whose_clients_gave_up_while_the_view_waited_give_their_connect
         # Every query on attempts waits, reads included: the views hold their connections meanwhile.
         locker.execute("LOCK TABLE exams_attempt IN ACCESS EXCLUSIVE MODE")
         with ThreadPoolExecutor(max_workers=REQUESTS) as pool:
-            outcomes = list(
-                pool.map(
-                    lambda call: _request(server.url, cookies, *call, timeout=GIVE_UP_SECONDS),
-                    calls,
-                )
-            )
+            outcomes = list(pool.map(lambda call: call(), calls))
         gave_up_at = time.monotonic()
-        assert all(outcome == "ReadTimeout" for outcome in outcomes), outcomes
+        assert all(outcome == gave_up for outcome in outcomes), outcomes
         # The whole pool is lent to views waiting on the lock: the case of the drill.
-        assert _waiting_on_lock(admin, app_name) == POOL_MAX
+        assert _waiting_on_lock(admin, app_name) == holding
         # Daphne cancels the requests of the gone clients; the views still wait.
         time.sleep(max(0.0, gave_up_at + DAPHNE_CLOSE_TIMEOUT + 2.0 - time.monotonic()))
-        assert _waiting_on_lock(admin, app_name) == POOL_MAX
+        assert _waiting_on_lock(admin, app_name) == holding
         locker.commit()  # the views run to their end now
 
         with httpx.Client(trust_env=False, timeout=3.0) as client:
@@ -182,7 +216,6 @@ def test_requests_whose_clients_gave_up_while_the_view_waited_give_their_connect
         # Every one of the pool's connections can be lent at once again: POOL_MAX reads waiting
         # on the lock together, then all answered.
         locker.execute("LOCK TABLE exams_attempt IN ACCESS EXCLUSIVE MODE")
-        state = reverse("exams:attempt_state", args=[attempt.pk])
         with ThreadPoolExecutor(max_workers=POOL_MAX) as pool:
             waiting = [
                 pool.submit(_request, server.url, cookies, "GET", state, None, 30.0)
