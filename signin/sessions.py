@@ -86,14 +86,16 @@ class SessionStore(cached_db.SessionStore):
 
     def load(self):
         key = self.cache_key
-        data = None
-        if not _is_stale(key):
-            try:
-                data = self._cache.get(key)
-            except Exception as exc:  # whatever the cache client raises, the database can answer
-                _cache_failed("load", key, exc, stale=False)
-                return self._load_from_database(fill_cache=False)
+        if _is_stale(key):
             self._drop_stale()
+            if _is_stale(key):  # the cache still fails: its copy may be old
+                return self._load_from_database(fill_cache=False)
+        try:
+            data = self._cache.get(key)
+        except Exception as exc:  # whatever the cache client raises, the database can answer
+            _cache_failed("load", key, exc, stale=False)
+            return self._load_from_database(fill_cache=False)
+        self._drop_stale()
         return data if data is not None else self._load_from_database(fill_cache=True)
 
     def _load_from_database(self, *, fill_cache: bool) -> dict:
@@ -159,14 +161,16 @@ class SessionStore(cached_db.SessionStore):
 
     async def aload(self):
         key = await self.acache_key()
-        data = None
-        if not _is_stale(key):
-            try:
-                data = await self._cache.aget(key)
-            except Exception as exc:
-                _cache_failed("load", key, exc, stale=False)
-                return await self._aload_from_database(fill_cache=False)
+        if _is_stale(key):
             await self._adrop_stale()
+            if _is_stale(key):
+                return await self._aload_from_database(fill_cache=False)
+        try:
+            data = await self._cache.aget(key)
+        except Exception as exc:
+            _cache_failed("load", key, exc, stale=False)
+            return await self._aload_from_database(fill_cache=False)
+        await self._adrop_stale()
         return data if data is not None else await self._aload_from_database(fill_cache=True)
 
     async def _aload_from_database(self, *, fill_cache: bool) -> dict:
