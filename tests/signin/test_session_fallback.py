@@ -8,26 +8,39 @@ killed, paused and restarted; the settings point the cache at it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import shutil
 import socket
 import time
 
+import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect as ws_connect
 
 from config.asgi import application
 from exams.middleware import DEVICE_COOKIE
 from exams.services import attempt_start
 from signin import sessions
-from tests.servers import RedisServer, _fresh_log_dir, require_service
+from tests.servers import (
+    DaphneServer,
+    RedisServer,
+    _fresh_log_dir,
+    process_environment,
+    require_service,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -173,3 +186,87 @@ async def test_the_exam_socket_finds_the_signed_in_user_while_redis_caching_sess
     assert first["t"] == "state" and first["status"] == "in_progress", first
     await communicator.disconnect()
     await asyncio.sleep(0)
+
+
+# --- A real Daphne whose Redis (cache, channel layer, broker) is killed and restarted ---------
+
+
+def _socket(port: int, attempt_id: int, session_key: str) -> tuple[str, object]:
+    """Open the exam page's socket as the page does; return what the page would see first."""
+    try:
+        with ws_connect(
+            f"ws://127.0.0.1:{port}/ws/attempt/{attempt_id}/",
+            origin=f"http://127.0.0.1:{port}",
+            additional_headers={"Cookie": f"{DEVICE_COOKIE}={DEVICE}; sessionid={session_key}"},
+            open_timeout=10,
+        ) as ws:
+            try:
+                return "message", json.loads(ws.recv(timeout=10))
+            except ConnectionClosed as closed:
+                return "closed", closed.rcvd.code if closed.rcvd else None
+    except InvalidStatus as rejected:
+        return "rejected", rejected.response.status_code
+
+
+@pytest.fixture
+def daphne_on_private_redis(request, redis_server):
+    require_service(bool(settings.REDIS_URL), "Redis (the production-like mode)")
+    env = process_environment() | {"REDIS_URL": redis_server.url(0)}
+    server = DaphneServer(env=env, log_dir=_fresh_log_dir(request.node.name))
+    server.spawn()
+    failed_before = request.session.testsfailed
+    try:
+        # Not server.start(): /healthz says 503 here, no Celery worker listens on this Redis.
+        with httpx.Client(trust_env=False, timeout=2.0) as client:
+
+            def answers() -> bool:
+                with contextlib.suppress(httpx.HTTPError):
+                    return client.get(f"{server.url}/healthz").status_code in (200, 503)
+                return False
+
+            wait_until(answers, timeout=40, message="Daphne answering /healthz")
+        yield server
+    finally:
+        server.stop()
+        if request.session.testsfailed > failed_before:
+            print(server.log_tail())
+
+
+@pytest.mark.integration
+def test_a_real_server_keeps_the_page_signed_in_through_a_redis_kill_and_restart(
+    daphne_on_private_redis, redis_server, alice, attempt
+):
+    """Issue 11, points 1 and 3, on Daphne: with its Redis killed, the page's HTTP state still
+    answers for the signed-in candidate, and a socket dialled meanwhile fails as a network error
+    would (the page redials), never with the sign-out close 4401; after the restart (Redis empty)
+    the same cookie opens the socket again."""
+    server = daphne_on_private_redis
+    session_key = _signed_in(alice).cookies["sessionid"].value
+    state_url = f"{server.url}{reverse('exams:attempt_state', args=[attempt.pk])}"
+    cookies = {"sessionid": session_key, DEVICE_COOKIE: DEVICE}
+
+    def http_state() -> int:
+        with httpx.Client(cookies=cookies, trust_env=False, timeout=10) as client:
+            return client.get(state_url, headers={"Accept": "application/json"}).status_code
+
+    kind, first = _socket(server.port, attempt.pk, session_key)
+    assert kind == "message" and first["t"] == "state", (kind, first)
+    assert http_state() == 200
+
+    redis_server.kill()
+    assert http_state() == 200
+    kind, first = _socket(server.port, attempt.pk, session_key)
+    # The channel layer cannot add the socket to its group: Daphne refuses the handshake (500);
+    # a browser sees 1006 and the page redials.
+    assert (kind, first) == ("rejected", 500), (kind, first)
+
+    redis_server.start()
+    assert http_state() == 200
+    kind, first = wait_until(
+        lambda: (
+            (outcome := _socket(server.port, attempt.pk, session_key))[0] == "message" and outcome
+        ),
+        timeout=20,
+        message="the socket open again after the Redis restart",
+    )
+    assert first["t"] == "state" and first["status"] == "in_progress"
