@@ -26,6 +26,9 @@ from django.contrib.sessions.backends.db import SessionStore as DBStore
 logger = logging.getLogger(__name__)
 
 WARN_EVERY_SECONDS = 10.0
+# After a failure the cache is left alone this long: a Redis that hangs (rather than refuses)
+# costs each call its socket timeout (1 s, twice with the retry), and every request would pay it.
+REST_SECONDS = 1.0
 # Keys to drop from the cache once it answers; a bound, so that a long outage cannot grow it without
 # end (past it, the oldest copies may be served again once the cache is back; the warning says so).
 MAX_STALE_KEYS = 100_000
@@ -33,11 +36,23 @@ MAX_STALE_KEYS = 100_000
 _lock = threading.Lock()
 _stale: dict[str, None] = {}  # insertion-ordered set of cache keys
 _last_warning = 0.0
+_resting_until = 0.0
+
+
+class CacheResting(Exception):
+    """The cache failed a moment ago; it is not asked again before REST_SECONDS."""
+
+
+def _check_cache() -> None:
+    if time.monotonic() < _resting_until:
+        raise CacheResting
 
 
 def _cache_failed(operation: str, cache_key: str, exc: BaseException, *, stale: bool) -> None:
-    global _last_warning
+    global _last_warning, _resting_until
     with _lock:
+        if not isinstance(exc, CacheResting):
+            _resting_until = time.monotonic() + REST_SECONDS
         if stale:
             _stale[cache_key] = None
             while len(_stale) > MAX_STALE_KEYS:
@@ -91,6 +106,7 @@ class SessionStore(cached_db.SessionStore):
             if _is_stale(key):  # the cache still fails: its copy may be old
                 return self._load_from_database(fill_cache=False)
         try:
+            _check_cache()
             data = self._cache.get(key)
         except Exception as exc:  # whatever the cache client raises, the database can answer
             _cache_failed("load", key, exc, stale=False)
@@ -111,6 +127,7 @@ class SessionStore(cached_db.SessionStore):
         if not session_key:
             return False
         try:
+            _check_cache()
             if (self.cache_key_prefix + session_key) in self._cache:
                 return True
         except Exception as exc:
@@ -124,6 +141,7 @@ class SessionStore(cached_db.SessionStore):
     def _cache_set(self, data: dict, expiry: int) -> None:
         key = self.cache_key
         try:
+            _check_cache()
             self._cache.set(key, data, expiry)
         except Exception as exc:
             _cache_failed("save", key, exc, stale=True)
@@ -139,6 +157,7 @@ class SessionStore(cached_db.SessionStore):
             session_key = self.session_key
         key = self.cache_key_prefix + session_key
         try:
+            _check_cache()
             self._cache.delete(key)
         except Exception as exc:
             _cache_failed("delete", key, exc, stale=True)
@@ -152,6 +171,7 @@ class SessionStore(cached_db.SessionStore):
             return
         keys = _take_stale()
         try:
+            _check_cache()
             self._cache.delete_many(keys)
         except Exception as exc:
             _give_back_stale(keys)
@@ -166,6 +186,7 @@ class SessionStore(cached_db.SessionStore):
             if _is_stale(key):
                 return await self._aload_from_database(fill_cache=False)
         try:
+            _check_cache()
             data = await self._cache.aget(key)
         except Exception as exc:
             _cache_failed("load", key, exc, stale=False)
@@ -186,6 +207,7 @@ class SessionStore(cached_db.SessionStore):
         if not session_key:
             return False
         try:
+            _check_cache()
             if await self._cache.ahas_key(self.cache_key_prefix + session_key):
                 return True
         except Exception as exc:
@@ -199,6 +221,7 @@ class SessionStore(cached_db.SessionStore):
     async def _acache_set(self, data: dict, expiry: int) -> None:
         key = await self.acache_key()
         try:
+            _check_cache()
             await self._cache.aset(key, data, expiry)
         except Exception as exc:
             _cache_failed("save", key, exc, stale=True)
@@ -214,6 +237,7 @@ class SessionStore(cached_db.SessionStore):
             session_key = self.session_key
         key = self.cache_key_prefix + session_key
         try:
+            _check_cache()
             await self._cache.adelete(key)
         except Exception as exc:
             _cache_failed("delete", key, exc, stale=True)
@@ -226,6 +250,7 @@ class SessionStore(cached_db.SessionStore):
             return
         keys = _take_stale()
         try:
+            _check_cache()
             await self._cache.adelete_many(keys)
         except Exception as exc:
             _give_back_stale(keys)

@@ -58,7 +58,7 @@ def redis_server(request):
 
 
 @pytest.fixture
-def session_cache(settings, redis_server):
+def session_cache(settings, redis_server, monkeypatch):
     """The cache on the private Redis, with the production timeouts (config/settings.py)."""
     settings.CACHES = {
         "default": {
@@ -73,6 +73,7 @@ def session_cache(settings, redis_server):
     }
     assert settings.SESSION_ENGINE == "signin.sessions"
     sessions._take_stale()  # nothing left from another test
+    monkeypatch.setattr(sessions, "_resting_until", 0.0)
     yield cache
     sessions._take_stale()
 
@@ -127,6 +128,7 @@ def test_a_signed_in_page_stays_signed_in_while_redis_is_down_and_after_it_resta
     assert _is_signed_in(other, attempt)
 
     redis_server.start()  # empty: Redis keeps nothing on disk here
+    time.sleep(sessions.REST_SECONDS)  # the sessions leave a failed cache alone this long
     assert session_cache.get(KEY_PREFIX + session_key) is None
     assert _is_signed_in(client, attempt) and _is_signed_in(other, attempt)
     # The cache is filled again from the database.
@@ -143,9 +145,7 @@ def test_a_sign_out_while_redis_does_not_answer_is_not_undone_by_its_old_copy(
     assert _is_signed_in(client, attempt)
     assert session_cache.get(KEY_PREFIX + old_cookie) is not None
 
-    with socket.create_connection(("127.0.0.1", redis_server.port), timeout=2) as admin:
-        admin.sendall(b"CLIENT PAUSE 6000 ALL\r\n")
-        assert admin.recv(16).startswith(b"+OK")
+    _pause(redis_server, 6000)
     began = time.monotonic()
     assert client.post(reverse("logout")).status_code == 302
     assert not Session.objects.filter(session_key=old_cookie).exists()
@@ -161,6 +161,33 @@ def test_a_sign_out_while_redis_does_not_answer_is_not_undone_by_its_old_copy(
     assert not _is_signed_in(stale, attempt)
     # And the old copy is gone from the cache, for the other processes too.
     assert session_cache.get(KEY_PREFIX + old_cookie) is None
+
+
+def _pause(redis_server: RedisServer, milliseconds: int) -> None:
+    """Redis stops answering (keeping its data and its connections), as behind a network cut."""
+    with socket.create_connection(("127.0.0.1", redis_server.port), timeout=2) as admin:
+        admin.sendall(f"CLIENT PAUSE {milliseconds} ALL\r\n".encode())
+        assert admin.recv(16).startswith(b"+OK")
+
+
+def test_a_hanging_redis_costs_one_timeout_not_one_per_request(
+    session_cache, redis_server, alice, attempt
+):
+    """A Redis that hangs costs a call its socket timeouts (1 s, twice with the retry); after one
+    failure the sessions leave it alone for REST_SECONDS, so the next requests answer at once."""
+    client = _signed_in(alice)
+    assert _is_signed_in(client, attempt)
+    _pause(redis_server, 5000)
+    began = time.monotonic()
+    assert _is_signed_in(client, attempt)
+    first = time.monotonic() - began
+    assert first >= 0.9  # it did wait for the cache: the case under test
+    began = time.monotonic()
+    for _ in range(3):
+        assert _is_signed_in(client, attempt)
+    assert time.monotonic() - began < 0.5 * sessions.REST_SECONDS * 3, (
+        "each request waited for the cache"
+    )
 
 
 async def test_the_exam_socket_finds_the_signed_in_user_while_redis_caching_sessions_is_down(
