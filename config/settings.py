@@ -233,7 +233,9 @@ PROCTORING_OFFLINE_GRACE_SECONDS = env_int("PROCTORING_OFFLINE_GRACE_SECONDS", 5
 PROCTORING_MEDIA_GRACE_SECONDS = env_int("PROCTORING_MEDIA_GRACE_SECONDS", 8)
 
 # --- Sessions, auth, security ----------------------------------------------------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# cached_db that falls back to the database whenever Redis fails: a Redis restart or outage must
+# not sign the exam pages out (issue 11, point 1).
+SESSION_ENGINE = "signin.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
