@@ -1,7 +1,8 @@
-"""With Redis really down, the exam page's HTTP fallback answers 503 JSON with Retry-After, never
-"signed out" and never an HTML page (issue 11, point 1: with Redis down 10 s, 200 of 200 pages
-signed themselves out). Sessions live in Redis, then the database: the session store cannot be
-used, which is an outage, not a signed-out visitor.
+"""With Redis really down, the exam page's HTTP fallback goes on saving: never "signed out" and
+never an HTML page (issue 11, point 1: with Redis down 10 s, 200 of 200 pages signed themselves
+out). Sessions live in Redis and the database, and signin.sessions reads the database when Redis
+fails; the answers go to the database, which is up. (A service that is really needed and down
+answers 503 JSON with Retry-After: tests/exams/test_fallback_contract.py.)
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from exams.failures import RETRY_AFTER_SECONDS
 from exams.middleware import DEVICE_COOKIE
 from exams.models import AnswerLog, AttemptItem, ItemKind
 from exams.services import attempt_start
@@ -47,7 +47,7 @@ def server_without_redis(request, transactional_db):
             print(server.log_tail())
 
 
-def test_with_redis_down_the_fallback_answers_503_json_not_signed_out(
+def test_with_redis_down_the_fallback_still_saves_and_is_not_signed_out(
     server_without_redis, alice, alice_enrolment
 ):
     attempt = attempt_start(candidate=alice, enrolment_id=alice_enrolment.pk, device_id=DEVICE)
@@ -73,12 +73,8 @@ def test_with_redis_down_the_fallback_answers_503_json_not_signed_out(
         )
         state = http.get(reverse("exams:attempt_state", args=[attempt.pk]))
     for response in (saved, state):
-        assert response.status_code == 503, (response.status_code, response.text[:300])
+        assert response.status_code == 200, (response.status_code, response.text[:300])
         assert response.headers["content-type"] == "application/json"
-        body = response.json()
-        assert body["code"] == "unavailable" and "signedOut" not in body
-        low, high = RETRY_AFTER_SECONDS
-        assert low <= body["retryAfter"] <= high and response.headers["retry-after"] == str(
-            body["retryAfter"]
-        )
-    assert not AnswerLog.objects.exists()
+        assert "signedOut" not in response.json()
+    assert [(r["seq"], r["ok"]) for r in saved.json()["results"]] == [(1, True)]
+    assert AnswerLog.objects.filter(attempt=attempt, seq=1).count() == 1
