@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 import aiohttp  # noqa: E402
+import psycopg  # noqa: E402
 from faults import App, Managed, PrivatePostgres, PrivateRedis, Proxy  # noqa: E402
 from pages import Ack, Ledger, Page  # noqa: E402
 from processes import end_all  # noqa: E402
@@ -149,8 +150,6 @@ class Stack:
         self.redis = PrivateRedis(OUT)
         self.redis.start()
         database = "drills"
-        import psycopg
-
         with psycopg.connect(self.postgres.url("postgres"), autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{database}"')
         self.env = server_environment(self.postgres.url(database), self.redis.url(1))
@@ -339,14 +338,12 @@ async def drive(stack: Stack, fixtures: list[dict], faults: list[str]) -> tuple[
     return pages, ledger, phases
 
 
-def stored_log() -> tuple[dict[tuple[int, int], list[tuple[int, str]]], set[tuple[int, int]], dict[tuple[int, int], list]]:
+def stored_log(database_url: str) -> tuple[dict[tuple[int, int], list[tuple[int, str]]], set[tuple[int, int]], dict[tuple[int, int], list]]:
     """Return the answer log as (attempt, seq) -> [(position, value as canonical JSON)], the
     duplicated keys, and each (attempt, position)'s option order (to read a page's choices as stored)."""
-    from django.db import connection
-
-    connection.close()  # the drill restarted PostgreSQL under this process's connection
     rows: dict[tuple[int, int], list[tuple[int, str]]] = {}
-    with connection.cursor() as cursor:
+    # A connection of its own, not Django's: the pool's were cut when the drill restarted PostgreSQL.
+    with psycopg.connect(database_url) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT attempt_id, seq, position, value::text FROM exams_answerlog")
         for attempt, seq, position, value in cursor.fetchall():
             rows.setdefault((attempt, seq), []).append((position, canonical(json.loads(value))))
@@ -367,8 +364,8 @@ def as_stored(ack: Ack, orders: dict[tuple[int, int], list]) -> tuple[int, str]:
     return ack.pos, canonical(value)
 
 
-def report(pages: list[Page], ledger: Ledger, phases: list[dict]) -> None:
-    log, duplicated, orders = stored_log()
+def report(pages: list[Page], ledger: Ledger, phases: list[dict], database_url: str) -> None:
+    log, duplicated, orders = stored_log(database_url)
     lost_total = 0
     for phase in phases:
         window = [a for a in ledger.acks if phase["began"] <= a.at <= phase["ended"]]
@@ -416,12 +413,8 @@ def main() -> None:
              f"{time.monotonic() - started:.0f} s")
         stack.start_processes()
         pages, ledger, phases = asyncio.run(drive(stack, fixtures, faults))
-        report(pages, ledger, phases)
+        report(pages, ledger, phases, stack.env["DATABASE_URL"])
     finally:
-        from django.db import connection
-
-        with contextlib.suppress(Exception):
-            connection.close()
         stack.remove()
         end_all()
     note(f"{len(faults)} drills, {PAGES} pages, {time.monotonic() - started:.0f} s; logs in {OUT}")
