@@ -52,6 +52,7 @@ PAGES = int(os.environ.get("DRILL_PAGES", "500"))
 APPS = int(os.environ.get("DRILL_APPS", "2"))
 QUIET_BEFORE = float(os.environ.get("DRILL_QUIET_BEFORE", "15"))
 QUIET_AFTER = float(os.environ.get("DRILL_QUIET_AFTER", "30"))
+WARM_UP = float(os.environ.get("DRILL_WARM_UP", "180"))
 ANSWER_WAIT = 90.0  # how long a fault's end may take to give a /healthz 200 through the proxy
 STUCK_WAIT = 30.0
 P99_GOAL = 5.0
@@ -320,7 +321,9 @@ async def drive(stack: Stack, fixtures: list[dict], faults: list[str]) -> tuple[
     await asyncio.gather(*(load(page) for page in pages))
     for page in pages:
         page.start()
-    deadline = time.monotonic() + 60
+    # Every page on its socket before the first fault (or WARM_UP seconds): the first quiet phase
+    # is then quiet, not the tail of 500 pages connecting.
+    deadline = time.monotonic() + WARM_UP
     while time.monotonic() < deadline and sum(bool(p.opens) for p in pages) < len(pages):
         await asyncio.sleep(0.5)
     note(f"{sum(bool(p.opens) for p in pages)} of {len(pages)} pages on their socket; {cut_pages} behind the cut port")
@@ -395,7 +398,7 @@ def report(pages: list[Page], ledger: Ledger, phases: list[dict], database_url: 
     pending = sum(len(p.outbox) for p in pages if not p.signed_out)
     print(f"DRILL total acked={len(ledger.acks)} lost={lost_total} signed_out={len(ledger.signed_out)} "
           f"dup_log_keys={len(duplicated)} pending_at_end={pending} refused={ledger.refused} "
-          f"http_errors={ledger.http_errors} page_problems={ledger.problems}", flush=True)
+          f"http_errors={ledger.http_errors} page_problems={ledger.problems} dials={ledger.dials}", flush=True)
     if pending:
         PROBLEMS.append(f"{pending} changes still unacknowledged 60 s after the last fault")
     if duplicated:

@@ -75,6 +75,7 @@ class Managed:
     def __init__(self, name: str, argv: list[str], *, env: dict, log: Path) -> None:
         self.name, self.argv, self.env, self.log = name, argv, env, log
         self.process: subprocess.Popen | None = None
+        log.write_text("")  # this run's only; each restart appends to it
 
     def start(self) -> None:
         with open(self.log, "a") as log:

@@ -70,6 +70,7 @@ class Ledger:
     http_saves: list[float] = field(default_factory=list)  # when each fallback POST was answered 200
     http_errors: dict[str, int] = field(default_factory=dict)
     problems: dict[str, int] = field(default_factory=dict)
+    dials: dict[str, int] = field(default_factory=dict)  # how each socket dial ended
 
     def count(self, bucket: dict[str, int], key: str) -> None:
         bucket[key] = bucket.get(key, 0) + 1
@@ -222,7 +223,11 @@ class Page:
             socket = await asyncio.wait_for(
                 self.session.ws_connect(url, origin=self.origin, autoping=True, heartbeat=None, max_msg_size=0),
                 timeout=HANDSHAKE_SECONDS)
-        except (TimeoutError, aiohttp.ClientError, ConnectionError, OSError):
+        except TimeoutError:
+            self.ledger.count(self.ledger.dials, "handshake_timeout_10s")
+            return False
+        except (aiohttp.ClientError, ConnectionError, OSError) as exc:
+            self.ledger.count(self.ledger.dials, f"failed_{type(exc).__name__}")
             return False
         finally:
             self.dialling = False
@@ -232,9 +237,11 @@ class Page:
                 try:
                     message = await socket.receive(timeout=SILENCE_SECONDS)
                 except TimeoutError:
-                    self.ledger.count(self.ledger.problems, "socket_silent_25s")
+                    self.ledger.count(self.ledger.dials if not opened else self.ledger.problems, "socket_silent_25s")
                     return opened
                 if message.type != aiohttp.WSMsgType.TEXT:
+                    if not opened:
+                        self.ledger.count(self.ledger.dials, f"closed_before_state_{socket.close_code}")
                     if socket.close_code == 4401:
                         self._sign_out("socket close 4401")
                     elif socket.close_code == 4404:
@@ -244,6 +251,7 @@ class Page:
                 kind = data.get("t")
                 if kind == "state" and not opened:
                     opened = True
+                    self.ledger.count(self.ledger.dials, "opened")
                     self.socket = socket
                     self.down_since = None
                     self.opens.append(time.monotonic())
