@@ -297,8 +297,29 @@ def p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
+class LoopLag:
+    """The drill's own event loop lag (pages and proxy share it): a result is only worth its
+    numbers if the harness was not the slow part."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []  # (when, lag in s)
+
+    async def run(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.1)
+            self.samples.append((time.monotonic(), time.monotonic() - before - 0.1))
+
+    def worst(self, began: float, ended: float) -> float:
+        return max((lag for at, lag in self.samples if began <= at <= ended), default=0.0)
+
+
+LAG = LoopLag()
+
+
 # --- the run ---------------------------------------------------------------------------------------------
 async def drive(stack: Stack, fixtures: list[dict], faults: list[str]) -> tuple[list[Page], Ledger, list[dict]]:
+    lag = asyncio.create_task(LAG.run())
     await stack.proxy.start()
     ledger = Ledger()
     cut_pages = min(100, PAGES // 5)
@@ -326,7 +347,8 @@ async def drive(stack: Stack, fixtures: list[dict], faults: list[str]) -> tuple[
     deadline = time.monotonic() + WARM_UP
     while time.monotonic() < deadline and sum(bool(p.opens) for p in pages) < len(pages):
         await asyncio.sleep(0.5)
-    note(f"{sum(bool(p.opens) for p in pages)} of {len(pages)} pages on their socket; {cut_pages} behind the cut port")
+    note(f"{sum(bool(p.opens) for p in pages)} of {len(pages)} pages on their socket after {WARM_UP - deadline + time.monotonic():.0f} s "
+         f"(dials: {ledger.dials}; harness lag ≤ {LAG.worst(0, time.monotonic()):.2f} s); {cut_pages} behind the cut port")
     phases = []
     try:
         for name in faults:
@@ -337,6 +359,7 @@ async def drive(stack: Stack, fixtures: list[dict], faults: list[str]) -> tuple[
             await asyncio.sleep(0.5)
     finally:
         await asyncio.gather(*(page.stop() for page in pages))
+        lag.cancel()
         await stack.proxy.close()
     return pages, ledger, phases
 
@@ -383,7 +406,7 @@ def report(pages: list[Page], ledger: Ledger, phases: list[dict], database_url: 
         print(f"DRILL {phase['name']} acked={len(window)} lost={len(lost)} signed_out={len(signed_out)} "
               f"back_on_socket_p99={p99(times) if not never else math.inf:.1f}s stuck_processes={len(phase['stuck'])} "
               f"dup_log_rows={dups} http_saves={http} lost_socket={len(times) + never} never_back={never} "
-              f"server_answered_after={answered}", flush=True)
+              f"server_answered_after={answered} harness_lag_max={LAG.worst(phase['began'], phase['ended']):.2f}s", flush=True)
         name = phase["name"]
         if lost:
             PROBLEMS.append(f"{name}: {len(lost)} acknowledged changes are not in the answer log (first: {lost[0]})")

@@ -118,6 +118,8 @@ class Page:
         self.seq = max(self.seq, int(payload["lastSeq"]))
 
     def start(self) -> None:
+        # The page has just loaded: its socket is not "down" yet, the 5 s before the HTTP fallback start now.
+        self.down_since = time.monotonic()
         self.tasks = [asyncio.create_task(self._answering()), asyncio.create_task(self._socket_loop()),
                       asyncio.create_task(self._fallback_loop()), asyncio.create_task(self._pinging())]
 
