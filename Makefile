@@ -6,7 +6,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench lint chromium node-tools clean
+.PHONY: install run test bench drills lint chromium node-tools clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ test: install chromium node-tools
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Fault drills at 500 open exam pages on a private PostgreSQL and Redis (bench/README.md, "Fault drills").
+# DRILLS=name,name picks faults, DRILL_PAGES the page count.
+drills: install
+	$(BIN)/python bench/drills.py
 
 lint: install
 	$(BIN)/ruff check .
