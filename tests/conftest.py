@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 
+import httpx
 import pytest
 from django.conf import settings
 
 from exams.models import Room
 
 from .factories import UserFactory, enrol, make_bank, make_exam, make_sitting
+from .servers import DaphneServer, artifact_dir, free_port, process_environment, wait_until
 
 
 def pytest_report_header(config):
@@ -130,3 +132,29 @@ def alice_enrolment(sitting, room_a, alice):
 @pytest.fixture
 def bob_enrolment(sitting, room_b, bob):
     return enrol(sitting, room_b, bob)
+
+
+@pytest.fixture
+def server_without_redis(request, transactional_db):
+    """A real Daphne whose REDIS_URL names a loopback port nothing listens on (cache, sessions'
+    cache, channel layer and Celery broker all down), on the test database."""
+    env = process_environment()
+    env["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    server = DaphneServer(env=env, log_dir=artifact_dir(request.node.name))
+    server.spawn()
+
+    def answering() -> bool:
+        assert server.running, server.log_tail()
+        try:
+            return httpx.get(f"{server.url}/healthz", timeout=10, trust_env=False).status_code > 0
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(answering, timeout=40, interval=0.2, message="Daphne to answer /healthz")
+        yield server
+    finally:
+        server.stop()
+        if request.session.testsfailed:
+            print(server.log_tail())

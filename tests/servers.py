@@ -400,6 +400,25 @@ def running_worker(name: str) -> Iterator[CeleryWorker | None]:
 
 
 @contextlib.contextmanager
+def running_daphne(request, env: dict[str, str] | None = None) -> Iterator[DaphneServer]:
+    """Yield a started Daphne (and, in Redis mode, a Celery worker) for the test of `request`, with
+    `env` (default: process_environment()); its log's tail is printed when the test failed.
+
+    As running_stack: use it in a fixture that also requests `transactional_db`.
+    """
+    with running_worker(f"{request.node.name}-worker"):
+        daphne = DaphneServer(env=env or process_environment(), log_dir=_fresh_log_dir(request.node.name))
+        failed_before = request.session.testsfailed
+        try:
+            daphne.start()
+            yield daphne
+        finally:
+            daphne.stop()
+            if request.session.testsfailed > failed_before:
+                print(daphne.log_tail())
+
+
+@contextlib.contextmanager
 def running_stack(request, *, worker: CeleryWorker | None, media: bool = False,
                   redis_url: str | None = None) -> Iterator[Stack]:
     """Yield a Stack, its server started, for the test of `request`; stop it however the test ends.

@@ -20,7 +20,7 @@ from exams.middleware import DEVICE_COOKIE
 from exams.models import AnswerLog, Attempt, AttemptItem, ItemKind, Room
 from exams.services import attempt_start
 from tests.factories import UserFactory, enrol
-from tests.servers import DaphneServer, _fresh_log_dir, process_environment, running_worker
+from tests.servers import process_environment, running_daphne
 
 pytestmark = [pytest.mark.integration]
 
@@ -33,21 +33,13 @@ DEVICE = "9" * 32
 
 @pytest.fixture
 def server(request, transactional_db):
-    with running_worker(f"{request.node.name}-worker"):
-        env = process_environment() | {
-            "DB_POOL_MIN": "1",
-            "DB_POOL_MAX": str(POOL),
-            "DB_POOL_TIMEOUT": str(POOL_TIMEOUT_SECONDS),
-        }
-        daphne = DaphneServer(env=env, log_dir=_fresh_log_dir(request.node.name))
-        failed_before = request.session.testsfailed
-        try:
-            daphne.start()
-            yield daphne
-        finally:
-            daphne.stop()
-            if request.session.testsfailed > failed_before:
-                print(daphne.log_tail())
+    env = process_environment() | {
+        "DB_POOL_MIN": "1",
+        "DB_POOL_MAX": str(POOL),
+        "DB_POOL_TIMEOUT": str(POOL_TIMEOUT_SECONDS),
+    }
+    with running_daphne(request, env) as daphne:
+        yield daphne
 
 
 def _page(sitting, room, number: int) -> dict:

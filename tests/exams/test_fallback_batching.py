@@ -19,7 +19,7 @@ from exams.middleware import DEVICE_COOKIE
 from exams.models import AnswerLog, AttemptItem, AuditEntry, ItemKind, Room
 from exams.services import attempt_start
 from tests.factories import UserFactory, enrol
-from tests.servers import DaphneServer, _fresh_log_dir, process_environment, running_worker
+from tests.servers import running_daphne
 
 pytestmark = [pytest.mark.integration]
 
@@ -29,16 +29,8 @@ DEVICE = "e" * 32
 
 @pytest.fixture
 def server(request, transactional_db):
-    with running_worker(f"{request.node.name}-worker"):
-        daphne = DaphneServer(env=process_environment(), log_dir=_fresh_log_dir(request.node.name))
-        failed_before = request.session.testsfailed
-        try:
-            daphne.start()
-            yield daphne
-        finally:
-            daphne.stop()
-            if request.session.testsfailed > failed_before:
-                print(daphne.log_tail())
+    with running_daphne(request) as daphne:
+        yield daphne
 
 
 def _page(sitting, room, number: int) -> dict:

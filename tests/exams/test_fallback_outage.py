@@ -15,36 +15,10 @@ from django.urls import reverse
 from exams.middleware import DEVICE_COOKIE
 from exams.models import AnswerLog, AttemptItem, ItemKind
 from exams.services import attempt_start
-from tests.servers import DaphneServer, artifact_dir, free_port, process_environment, wait_until
 
 pytestmark = pytest.mark.integration
 
 DEVICE = "f" * 32
-
-
-@pytest.fixture
-def server_without_redis(request, transactional_db):
-    """A real Daphne whose REDIS_URL names a loopback port nothing listens on, on the test database."""
-    env = process_environment()
-    env["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    server = DaphneServer(env=env, log_dir=artifact_dir(request.node.name))
-    server.spawn()
-
-    def answering() -> bool:
-        assert server.running, server.log_tail()
-        try:
-            return httpx.get(f"{server.url}/healthz", timeout=10, trust_env=False).status_code > 0
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(answering, timeout=40, interval=0.2, message="Daphne to answer /healthz")
-        yield server
-    finally:
-        server.stop()
-        if request.session.testsfailed:
-            print(server.log_tail())
 
 
 def test_with_redis_down_the_fallback_still_saves_and_is_not_signed_out(

@@ -18,9 +18,8 @@ from exams.models import Attempt, AttemptEvent, AttemptStatus, AuditEntry, Outag
 from exams.services import attempt_start, attempts_submit_overdue
 from tests.servers import (
     DaphneServer,
-    _fresh_log_dir,
     process_environment,
-    running_worker,
+    running_daphne,
     wait_until,
 )
 
@@ -34,20 +33,12 @@ DOWN_AT_LEAST = 10.0  # seconds the server stays down: the deadline (and its gra
 
 @pytest.fixture
 def server(request, transactional_db):
-    with running_worker(f"{request.node.name}-worker"):
-        env = process_environment() | {
-            "SITE_HEARTBEAT_SECONDS": str(BEAT_SECONDS),
-            "OUTAGE_MIN_SECONDS": str(OUTAGE_MIN_SECONDS),
-        }
-        daphne = DaphneServer(env=env, log_dir=_fresh_log_dir(request.node.name))
-        failed_before = request.session.testsfailed
-        try:
-            daphne.start()
-            yield daphne
-        finally:
-            daphne.stop()
-            if request.session.testsfailed > failed_before:
-                print(daphne.log_tail())
+    env = process_environment() | {
+        "SITE_HEARTBEAT_SECONDS": str(BEAT_SECONDS),
+        "OUTAGE_MIN_SECONDS": str(OUTAGE_MIN_SECONDS),
+    }
+    with running_daphne(request, env) as daphne:
+        yield daphne
 
 
 def _page_socket(server: DaphneServer, attempt_id: int, session: str):

@@ -39,11 +39,9 @@ from exams.middleware import DEVICE_COOKIE
 from exams.models import AttemptItem
 from exams.services import attempt_start
 from tests.servers import (
-    DaphneServer,
-    _fresh_log_dir,
     process_environment,
     require_service,
-    running_worker,
+    running_daphne,
     wait_until,
 )
 
@@ -71,23 +69,15 @@ def app_name() -> str:
 @pytest.fixture
 def server(request, transactional_db, app_name):
     require_service(settings.USING_POSTGRES, "PostgreSQL (the connection pool)")
-    with running_worker(f"{request.node.name}-worker"):
-        env = process_environment() | {
-            "DB_POOL_MIN": "1",
-            "DB_POOL_MAX": str(POOL_MAX),
-            # Short, so that a stuck pool shows within the test; the drills had 20 s and 60 s.
-            "DB_POOL_TIMEOUT": "5",
-            "PGAPPNAME": app_name,  # libpq names the server's connections
-        }
-        daphne = DaphneServer(env=env, log_dir=_fresh_log_dir(request.node.name))
-        failed_before = request.session.testsfailed
-        try:
-            daphne.start()
-            yield daphne
-        finally:
-            daphne.stop()
-            if request.session.testsfailed > failed_before:
-                print(daphne.log_tail())
+    env = process_environment() | {
+        "DB_POOL_MIN": "1",
+        "DB_POOL_MAX": str(POOL_MAX),
+        # Short, so that a stuck pool shows within the test; the drills had 20 s and 60 s.
+        "DB_POOL_TIMEOUT": "5",
+        "PGAPPNAME": app_name,  # libpq names the server's connections
+    }
+    with running_daphne(request, env) as daphne:
+        yield daphne
 
 
 def _conninfo() -> str:
