@@ -15,6 +15,7 @@ import weakref
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext as _
 
+from .failures import service_down
 from .services import AnswerChange, SaveResult, responses_save
 
 MAX_BATCH = 500
@@ -46,15 +47,19 @@ class SaveBatcher:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
-                results = await database_sync_to_async(responses_save)(changes=[change for change, _future in batch])
-            except Exception:
-                if len(batch) == 1:
-                    raise_on(batch[0][1])
+                results = await write(changes=[change for change, _future in batch])
+            except Exception as exc:
+                if len(batch) == 1 or service_down(exc):
+                    # The database down: one by one, each change would wait out the pool's timeout
+                    # again (60 s), and every page's socket of this process behind it (issue 11:
+                    # PostgreSQL stopped 60 s kept the sockets away 30 s after it was back).
+                    for _change, future in batch:
+                        raise_on(future)
                     continue
                 # One change the database rejects must not fail the others: write them one by one.
                 for change, future in batch:
                     try:
-                        [result] = await database_sync_to_async(responses_save)(changes=[change])
+                        [result] = await write(changes=[change])
                     except Exception:  # this change alone, or the database is down: its page retries
                         raise_on(future)
                     else:
@@ -62,6 +67,13 @@ class SaveBatcher:
                 continue
             for (_change, future), result in zip(batch, results, strict=True):
                 resolve(future, result)
+
+
+async def write(*, changes: list[AnswerChange]) -> list[SaveResult]:
+    """Store a batch in a thread of the default executor, not the one thread that all of the
+    process's sockets share for their database work (thread-sensitive): a batch waiting for the
+    database (a lock, PostgreSQL restarting) would hold up every page's connect behind it."""
+    return await database_sync_to_async(responses_save, thread_sensitive=False)(changes=changes)
 
 
 def resolve(future: asyncio.Future, result: SaveResult) -> None:
@@ -76,6 +88,10 @@ def raise_on(future: asyncio.Future) -> None:
 
 class SaveFailed(Exception):
     """The database did not store this change; the page keeps it and sends it again."""
+
+
+class SaveBusy(SaveFailed):
+    """Not tried: its socket already has as many saves waiting as it may; the page sends it again."""
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SaveBatcher] = weakref.WeakKeyDictionary()

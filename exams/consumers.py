@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,7 +10,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .batching import acks, batcher
+from .batching import SaveBusy, acks, batcher
 from .continuity import connection_back, connection_lost, recent_outage_notice
 from .groups import attempt_group
 from .middleware import DEVICE_COOKIE
@@ -32,8 +33,15 @@ class AttemptConsumer(RefusingConsumer):
     # would be sent again and again. 1 MiB is Daphne's own cap on a message (it closes with 1009
     # above it), so nothing larger can arrive under Daphne anyway.
     max_frame_bytes = 1024 * 1024
+    # Saves of one socket waiting for the database at once; past it a save is acked "error" at once
+    # (the page keeps the changes and sends them again) rather than piling up.
+    max_saves_waiting = 8
     attempt_id: int | None = None
     watches_connection = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._saves: set[asyncio.Task] = set()
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -42,27 +50,20 @@ class AttemptConsumer(RefusingConsumer):
             return
         self.user_id = user.pk
         self.device_id = self.scope.get("cookies", {}).get(DEVICE_COOKIE, "")
-        attempt = await self._open(int(self.scope["url_route"]["kwargs"]["attempt_id"]))
-        if attempt is None:
+        opened = await self._open(int(self.scope["url_route"]["kwargs"]["attempt_id"]))
+        if opened is None:
             await self.refuse(CLOSE_NOT_FOUND)
             return
+        attempt, notice = opened
         self.attempt_id = attempt.pk
+        self.watches_connection = attempt.is_in_progress and attempt.device_id == self.device_id
         await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
         await self.accept()
-        # Issue 10, point 26: a long absence of the candidate's page is recorded when it comes
-        # back. Only the attempt's own device counts: a refused second device is not its page.
-        # Before the first state: if most of the sitting was away too, the credit (point 25) moves
-        # the deadline, and the page must not see its time as up meanwhile.
-        self.watches_connection = attempt.is_in_progress and attempt.device_id == self.device_id
-        if self.watches_connection and await database_sync_to_async(connection_back)(
-            attempt_id=attempt.pk
-        ):
-            attempt = await database_sync_to_async(Attempt.objects.get)(pk=attempt.pk)
-        # Issue 10, point 25: a page coming back after a server outage is told why its end moved.
-        notice = await database_sync_to_async(recent_outage_notice)(attempt_id=attempt.pk)
         await self._send_state(attempt, notice=notice)
 
     async def disconnect(self, code: int) -> None:
+        for save in self._saves:
+            save.cancel()  # the page sends what was not acked again on its next socket
         if self.attempt_id is not None:
             await self.channel_layer.group_discard(
                 attempt_group(self.attempt_id), self.channel_name
@@ -81,7 +82,7 @@ class AttemptConsumer(RefusingConsumer):
     async def receive_json(self, content: Any, **kwargs) -> None:
         kind = content.get("t") if isinstance(content, dict) else None
         if kind == "save":
-            await self._save(content.get("changes"))
+            self._start_save(content.get("changes"))
         elif kind == "ping":
             await self.send_json(
                 {"t": "pong", "c": content.get("c"), "s": int(timezone.now().timestamp() * 1000)}
@@ -91,6 +92,25 @@ class AttemptConsumer(RefusingConsumer):
             await self._send_state(attempt)
         else:
             await self.send_error(_("Unknown message."), code="unknown")
+
+    def _start_save(self, raw_changes: Any) -> None:
+        """Save without holding up this socket's other messages: a ping waiting behind a save that
+        waits for the database went unanswered, and the page gave the socket up as silent after
+        25 s (issue 11: 500 pages at once when PostgreSQL stopped)."""
+        if len(self._saves) >= self.max_saves_waiting:
+            self._saves.add(task := asyncio.create_task(self._ack_busy(raw_changes)))
+        else:
+            self._saves.add(task := asyncio.create_task(self._save(raw_changes)))
+        task.add_done_callback(self._saves.discard)
+
+    async def _ack_busy(self, raw_changes: Any) -> None:
+        try:
+            changes = changes_from_message(raw_changes, attempt_id=self.attempt_id, candidate_id=self.user_id,
+                                           device_id=self.device_id, received_at=timezone.now())
+        except MalformedSave as refusal:
+            await self.send_error(refusal.reason, code=refusal.code)
+            return
+        await self.send_json({"t": "ack", "results": acks(changes, [SaveBusy()] * len(changes))})
 
     async def _save(self, raw_changes: Any) -> None:
         try:
@@ -152,11 +172,23 @@ class AttemptConsumer(RefusingConsumer):
         await self.send_json(message)
 
     @database_sync_to_async
-    def _open(self, attempt_id: int) -> Attempt | None:
+    def _open(self, attempt_id: int) -> tuple[Attempt, str] | None:
+        """Return the attempt opened on this device and the outage notice for the page, or None
+        if it is not this candidate's. One trip to the database thread: after a server restart
+        hundreds of pages connect at once, and a process runs its sockets' database work in
+        one thread."""
         attempt = Attempt.objects.filter(pk=attempt_id, candidate_id=self.user_id).first()
         if attempt is None:
             return None
-        return attempt_open_on_device(attempt_id=attempt.pk, device_id=self.device_id)
+        attempt = attempt_open_on_device(attempt_id=attempt.pk, device_id=self.device_id)
+        # Issue 10, point 26: a long absence of the candidate's page is recorded when it comes
+        # back. Only the attempt's own device counts: a refused second device is not its page.
+        # Before the first state: if most of the sitting was away too, the credit (point 25) moves
+        # the deadline, and the page must not see its time as up meanwhile.
+        if attempt.is_in_progress and attempt.device_id == self.device_id and connection_back(attempt_id=attempt.pk):
+            attempt = Attempt.objects.get(pk=attempt.pk)
+        # Issue 10, point 25: a page coming back after a server outage is told why its end moved.
+        return attempt, recent_outage_notice(attempt_id=attempt.pk)
 
     @database_sync_to_async
     def _submit_if_overdue(self) -> Attempt:

@@ -13,6 +13,7 @@ import asyncio
 import json
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
@@ -84,6 +85,21 @@ class JsonSocket(AsyncJsonWebsocketConsumer):
 
     max_frame_bytes = DEFAULT_MAX_FRAME_BYTES
     max_depth = DEFAULT_MAX_DEPTH
+
+    async def dispatch(self, message: dict) -> None:
+        """As channels' own, without its `aclose_old_connections()` before every message.
+
+        That call runs in the one thread a process has for all its sockets' database work
+        (sync_to_async, thread-sensitive), so while a query there waited (the database gone, a
+        lock) no socket of the process could even answer a ping: 500 pages gave their sockets up
+        as silent when PostgreSQL stopped, and redialled into the same queue (issue 11). Our
+        consumers reach the database only through database_sync_to_async, which closes old
+        connections around each call itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs

@@ -15,7 +15,7 @@ from unittest import mock
 import psycopg_pool
 import pytest
 import redis.exceptions
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -256,7 +256,7 @@ def test_a_failed_change_is_an_error_ack_and_the_others_are_saved(attempt, alice
 
     def refuses_seq_2(*, changes, **kwargs):
         if any(change.seq == 2 for change in changes):
-            raise OperationalError("value too long for type character varying")
+            raise DataError("value too long for type character varying")
         return responses_save(changes=changes, **kwargs)
 
     monkeypatch.setattr(batching, "responses_save", refuses_seq_2)
