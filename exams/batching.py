@@ -47,7 +47,7 @@ class SaveBatcher:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
-                results = await write(changes=[change for change, _future in batch])
+                results = await database_sync_to_async(responses_save)(changes=[change for change, _future in batch])
             except Exception as exc:
                 if len(batch) == 1 or service_down(exc):
                     # The database down: one by one, each change would wait out the pool's timeout
@@ -59,7 +59,7 @@ class SaveBatcher:
                 # One change the database rejects must not fail the others: write them one by one.
                 for change, future in batch:
                     try:
-                        [result] = await write(changes=[change])
+                        [result] = await database_sync_to_async(responses_save)(changes=[change])
                     except Exception:  # this change alone, or the database is down: its page retries
                         raise_on(future)
                     else:
@@ -67,13 +67,6 @@ class SaveBatcher:
                 continue
             for (_change, future), result in zip(batch, results, strict=True):
                 resolve(future, result)
-
-
-async def write(*, changes: list[AnswerChange]) -> list[SaveResult]:
-    """Store a batch in a thread of the default executor, not the one thread that all of the
-    process's sockets share for their database work (thread-sensitive): a batch waiting for the
-    database (a lock, PostgreSQL restarting) would hold up every page's connect behind it."""
-    return await database_sync_to_async(responses_save, thread_sensitive=False)(changes=changes)
 
 
 def resolve(future: asyncio.Future, result: SaveResult) -> None:
