@@ -50,15 +50,17 @@ class AttemptConsumer(RefusingConsumer):
             return
         self.user_id = user.pk
         self.device_id = self.scope.get("cookies", {}).get(DEVICE_COOKIE, "")
-        opened = await self._open(int(self.scope["url_route"]["kwargs"]["attempt_id"]))
-        if opened is None:
+        attempt = await self._open(int(self.scope["url_route"]["kwargs"]["attempt_id"]))
+        if attempt is None:
             await self.refuse(CLOSE_NOT_FOUND)
             return
-        attempt, notice = opened
         self.attempt_id = attempt.pk
-        self.watches_connection = attempt.is_in_progress and attempt.device_id == self.device_id
+        # Redis first: with the channel layer down the connect fails here, before anything is noted
+        # (connection_back tells the proctors' room through that same layer).
         await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
         await self.accept()
+        self.watches_connection = attempt.is_in_progress and attempt.device_id == self.device_id
+        attempt, notice = await self._back(attempt)
         await self._send_state(attempt, notice=notice)
 
     async def disconnect(self, code: int) -> None:
@@ -172,20 +174,24 @@ class AttemptConsumer(RefusingConsumer):
         await self.send_json(message)
 
     @database_sync_to_async
-    def _open(self, attempt_id: int) -> tuple[Attempt, str] | None:
-        """Return the attempt opened on this device and the outage notice for the page, or None
-        if it is not this candidate's. One trip to the database thread: after a server restart
-        hundreds of pages connect at once, and a process runs its sockets' database work in
-        one thread."""
+    def _open(self, attempt_id: int) -> Attempt | None:
         attempt = Attempt.objects.filter(pk=attempt_id, candidate_id=self.user_id).first()
         if attempt is None:
             return None
-        attempt = attempt_open_on_device(attempt_id=attempt.pk, device_id=self.device_id)
+        return attempt_open_on_device(attempt_id=attempt.pk, device_id=self.device_id)
+
+    @database_sync_to_async
+    def _back(self, attempt: Attempt) -> tuple[Attempt, str]:
+        """Return the attempt as the page is to see it now, and the outage notice for the page.
+
+        One trip to the database thread: after a server restart hundreds of pages connect at
+        once, and a process runs all of its sockets' database work in that one thread.
+        """
         # Issue 10, point 26: a long absence of the candidate's page is recorded when it comes
         # back. Only the attempt's own device counts: a refused second device is not its page.
         # Before the first state: if most of the sitting was away too, the credit (point 25) moves
         # the deadline, and the page must not see its time as up meanwhile.
-        if attempt.is_in_progress and attempt.device_id == self.device_id and connection_back(attempt_id=attempt.pk):
+        if self.watches_connection and connection_back(attempt_id=attempt.pk):
             attempt = Attempt.objects.get(pk=attempt.pk)
         # Issue 10, point 25: a page coming back after a server outage is told why its end moved.
         return attempt, recent_outage_notice(attempt_id=attempt.pk)
