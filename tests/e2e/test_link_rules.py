@@ -277,3 +277,44 @@ def test_a_json_answer_over_http_dials_the_socket_at_once(running_attempt):
     assert dialled and dialled[0] - released < 0.7, (released, switch.dialled)
     assert len(traffic.started) == 1
     assert stored_answers(attempt) == {slot.position: (slot.stored(slot.right()), False)}
+
+
+def test_a_long_outbox_goes_in_messages_under_the_servers_size_cap(running_attempt):
+    """40 answers of 20,000 Chinese characters (60 KB each in UTF-8) waiting on the page go in
+    messages of at most 900 KiB, under the server's 1 MiB per body and per socket frame: a message
+    over it would be refused for its size and sent again for ever. MOCK: every save POST is
+    answered "saved" by the test (the size of what the page sends is the point here)."""
+    attempt, page = running_attempt
+    long_answer = "考" * 20_000
+    outbox = {
+        str(pos): {"pos": pos, "seq": pos, "value": long_answer, "flagged": False}
+        for pos in range(1, 41)
+    }
+    page.evaluate(
+        "([key, saved]) => localStorage.setItem(key, JSON.stringify(saved))",
+        [
+            f"exam-attempt:{attempt.pk}",
+            {
+                "seq": 40,
+                "answers": {p: {**c, "seq": c["seq"]} for p, c in outbox.items()},
+                "outbox": outbox,
+                "refused": {},
+            },
+        ],
+    )
+
+    def saved(route: Route) -> None:
+        changes = json.loads(route.request.post_data)["changes"]
+        results = [{"seq": c["seq"], "ok": True, "code": "saved", "reason": ""} for c in changes]
+        route.fulfill(
+            status=200, content_type="application/json", body=json.dumps({"results": results})
+        )
+
+    _attempt, page, _switch, traffic, _loaded = blocked_page(running_attempt)
+    page.route(SAVE_URL, saved)
+    ExamPage(page).wait_all_saved()
+    sizes = [len(json.dumps(body, ensure_ascii=False).encode()) for body in traffic.bodies]
+    assert len(sizes) >= 3 and max(sizes) <= 1024 * 1024, sizes
+    assert sorted(c["seq"] for body in traffic.bodies for c in body["changes"]) == list(
+        range(1, 41)
+    )
