@@ -16,7 +16,13 @@ from .groups import attempt_group
 from .middleware import DEVICE_COOKIE
 from .models import Attempt, SubmittedBy
 from .payload import clock_payload
-from .services import MalformedSave, attempt_open_on_device, attempt_submit, changes_from_message
+from .services import (
+    AnswerChange,
+    MalformedSave,
+    attempt_open_on_device,
+    attempt_submit,
+    changes_from_message,
+)
 from .sockets import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, RefusingConsumer
 
 __all__ = ["CLOSE_NOT_FOUND", "CLOSE_UNAUTHENTICATED", "AttemptConsumer", "RefusingConsumer"]
@@ -84,7 +90,7 @@ class AttemptConsumer(RefusingConsumer):
     async def receive_json(self, content: Any, **kwargs) -> None:
         kind = content.get("t") if isinstance(content, dict) else None
         if kind == "save":
-            self._start_save(content.get("changes"))
+            await self._start_save(content.get("changes"))
         elif kind == "ping":
             await self.send_json(
                 {"t": "pong", "c": content.get("c"), "s": int(timezone.now().timestamp() * 1000)}
@@ -95,32 +101,23 @@ class AttemptConsumer(RefusingConsumer):
         else:
             await self.send_error(_("Unknown message."), code="unknown")
 
-    def _start_save(self, raw_changes: Any) -> None:
+    async def _start_save(self, raw_changes: Any) -> None:
         """Save without holding up this socket's other messages: a ping waiting behind a save that
         waits for the database went unanswered, and the page gave the socket up as silent after
         25 s (issue 11: 500 pages at once when PostgreSQL stopped)."""
+        try:
+            changes = changes_from_message(raw_changes, attempt_id=self.attempt_id, candidate_id=self.user_id,
+                                           device_id=self.device_id, received_at=timezone.now())
+        except MalformedSave as refusal:
+            await self.send_error(refusal.reason, code=refusal.code)
+            return
         if len(self._saves) >= self.max_saves_waiting:
-            self._saves.add(task := asyncio.create_task(self._ack_busy(raw_changes)))
-        else:
-            self._saves.add(task := asyncio.create_task(self._save(raw_changes)))
+            await self.send_json({"t": "ack", "results": acks(changes, [SaveBusy()] * len(changes))})
+            return
+        self._saves.add(task := asyncio.create_task(self._save(changes)))
         task.add_done_callback(self._saves.discard)
 
-    async def _ack_busy(self, raw_changes: Any) -> None:
-        try:
-            changes = changes_from_message(raw_changes, attempt_id=self.attempt_id, candidate_id=self.user_id,
-                                           device_id=self.device_id, received_at=timezone.now())
-        except MalformedSave as refusal:
-            await self.send_error(refusal.reason, code=refusal.code)
-            return
-        await self.send_json({"t": "ack", "results": acks(changes, [SaveBusy()] * len(changes))})
-
-    async def _save(self, raw_changes: Any) -> None:
-        try:
-            changes = changes_from_message(raw_changes, attempt_id=self.attempt_id, candidate_id=self.user_id,
-                                           device_id=self.device_id, received_at=timezone.now())
-        except MalformedSave as refusal:
-            await self.send_error(refusal.reason, code=refusal.code)
-            return
+    async def _save(self, changes: list[AnswerChange]) -> None:
         outcomes = await batcher().save(changes)
         await self.send_json({"t": "ack", "results": acks(changes, outcomes)})
 
