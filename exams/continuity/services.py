@@ -141,7 +141,10 @@ def outage_settle(
         for attempt in stopped:
             credit = ended_at - max(started_at, attempt.started_at)
             new_deadline = attempt.deadline + credit
-            if too_long or new_deadline > _exam_day_ends(attempt, started_at):
+            # The day is the one the sitting was to end on: one planned to run past midnight (or
+            # taken late in the evening) is not ended by a short outage for that alone.
+            day_ends = _exam_day_ends(attempt, max(started_at, attempt.deadline))
+            if too_long or new_deadline > day_ends:
                 _interrupt(attempt, outage=outage, lost=lost, now=now)
                 outage.interrupted += 1
             else:

@@ -350,3 +350,22 @@ def test_most_of_a_sitting_losing_their_pages_together_is_the_servers_side_and_c
     [credit] = _events(attempt, AttemptEvent.Kind.SYSTEM_PAUSED)
     assert credit.detail["cause"] == "sitting_disconnected" and credit.detail["seconds"] == 60
     assert alice_deadline != attempt.deadline
+
+
+@pytest.mark.django_db
+def test_a_sitting_planned_to_run_past_midnight_is_credited_a_short_outage(alice, alice_enrolment):
+    """Issue 10, point 25 (found when CI ran at 22:30 in the exam's zone): a sitting that was to end
+    after midnight anyway is credited a short outage; only a push past the day it was to end on
+    ends it."""
+    attempt = _start(alice, alice_enrolment)
+    zone = ZoneInfo(attempt.exam.time_zone)
+    late = datetime(2026, 6, 1, 22, 30, tzinfo=zone)
+    Attempt.objects.filter(pk=attempt.pk).update(
+        started_at=late, deadline=late + timedelta(hours=2)
+    )
+    site_beat(now=late + timedelta(minutes=50))
+    outage = site_beat(now=late + timedelta(minutes=51))  # 23:20-23:21: the end moves to 00:31
+    assert (outage.credited, outage.interrupted) == (1, 0)
+    credited = Attempt.objects.get(pk=attempt.pk)
+    assert credited.status == AttemptStatus.IN_PROGRESS
+    assert credited.deadline == late + timedelta(hours=2, minutes=1)

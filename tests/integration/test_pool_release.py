@@ -193,8 +193,13 @@ def test_requests_whose_clients_gave_up_while_the_view_waited_give_their_connect
         gave_up_at = time.monotonic()
         assert all(outcome == gave_up for outcome in outcomes), outcomes
         # Connections are lent to views waiting on the lock (the whole pool for sync views): the
-        # case of the drill.
-        assert _waiting_on_lock(admin, app_name) >= holding
+        # case of the drill. On a loaded machine the last view may reach the database a moment
+        # after its client gave up (CI saw 3 of 4 at the first look).
+        wait_until(
+            lambda: _waiting_on_lock(admin, app_name) >= holding,
+            timeout=5,
+            message=f"at least {holding} views holding a connection while waiting on the lock",
+        )
         # Daphne cancels the requests of the gone clients; the views still wait.
         time.sleep(max(0.0, gave_up_at + DAPHNE_CLOSE_TIMEOUT + 2.0 - time.monotonic()))
         assert _waiting_on_lock(admin, app_name) >= holding
