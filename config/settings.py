@@ -271,6 +271,11 @@ for _setting in ("LOGIN_SHARED_ADDRESSES", "LOGIN_TRUSTED_PROXIES"):
         except ValueError as exc:
             raise ImproperlyConfigured(f"{_setting}: {_value!r} is not an address or network") from exc
 
+# The exam page's HTTP fallback: at most this many of its requests at once per process; past it a
+# request is answered 503 with Retry-After before it reads the session or the database, so that
+# fallback traffic never takes the pool the sockets' reconnects need (issue 11, point 3).
+FALLBACK_MAX_IN_FLIGHT = env_int("FALLBACK_MAX_IN_FLIGHT", 8)
+
 # --- Exam rules ------------------------------------------------------------------------------
 # Saves that were in flight at the deadline still count if they arrive within this grace;
 # the server submits an attempt once its deadline plus this grace has passed.

@@ -23,13 +23,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 
-from .failures import failure_answer, is_fallback_url, json_error, service_down
+from .failures import failure_answer, is_fallback_url, json_error, service_down, unavailable
 from .services import MAX_CHANGES_PER_MESSAGE
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 
 FallbackView = Callable[..., Awaitable[HttpResponse]]
+
+# The process's fallback requests under way; changed only in the event loop's thread (the
+# wrapper below is async), so a plain integer is enough.
+_in_flight = 0
 
 
 class Refusal(Exception):
@@ -88,8 +93,24 @@ def json_endpoint(*, methods: Sequence[str]) -> Callable[[FallbackView], Fallbac
     def decorate(view: FallbackView) -> FallbackView:
         @functools.wraps(view)
         async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            global _in_flight
             if request.method not in methods:
                 return method_not_allowed(methods)
+            if _in_flight >= settings.FALLBACK_MAX_IN_FLIGHT:
+                # After a server restart 500 pages posted their outboxes while their sockets
+                # reconnected; each request took a pool connection for its session and user, and
+                # the sockets' connects queued behind them for the pool (the last page back 6-12
+                # s after the server answered). Turned away here, before the session, the page
+                # keeps its answers, dials its socket at once (any JSON answer) and posts again
+                # after Retry-After.
+                return unavailable()
+            _in_flight += 1
+            try:
+                return await answer(request, *args, **kwargs)
+            finally:
+                _in_flight -= 1
+
+        async def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 user = await database_sync_to_async(_signed_in_user)(request)
                 if user is None:
