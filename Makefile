@@ -6,7 +6,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench drills lint chromium node-tools clean
+.PHONY: install messages catalogues run test bench drills lint chromium node-tools clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import django, channels, celery, playwright, psycopg, aiortc, av, holidays, fpdf, pikepdf"  # fail loudly if the install did
 	touch $(STAMP)
 
-install: $(STAMP)
+# The translations (locale/<language>/LC_MESSAGES/*.po, docs/glossary.md) compiled for gettext.
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+
+locale/%.mo: locale/%.po
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else echo "msgfmt is missing: sudo apt-get install gettext" >&2; exit 1; fi; }
+	msgfmt --check -o $@ $<
+
+messages: $(MESSAGES)
+
+# After a change of the interface's text: the catalogues take its new messages (then translate them,
+# in the glossary's words; tests/test_translations.py fails until every one is).
+catalogues: install
+	for language in mn zh_Hans; do $(BIN)/python manage.py makemessages -l $$language -v0 --add-location file \
+	  --ignore=.venv --ignore=node_modules --ignore=bench --ignore=tests --ignore=staticfiles --ignore=test-artifacts; done
+
+install: $(STAMP) $(MESSAGES)
 
 # Embedded default: SQLite, in-memory channel layer, Celery tasks in-process, `manage.py tick` for the
 # periodic jobs, the media server inside Daphne. With DATABASE_URL and REDIS_URL: PostgreSQL, Redis,

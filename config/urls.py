@@ -12,6 +12,8 @@ urlpatterns = [
     path("login/", SignInView.as_view(), name="login"),
     path("signin/", include("signin.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The language switch on every page (templates/base.html): Django's set_language.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("proctoring/", include("proctoring.urls")),
     path("grading/", include("grading.urls")),

@@ -79,6 +79,13 @@ def wait_until(condition: Callable[[], object], *, timeout: float, interval: flo
         time.sleep(interval)
 
 
+def database_conninfo_for_tests() -> str:
+    """The test database (DATABASE_URL with the test database's name), for a psycopg connection of
+    a test's own outside Django's (a lock to hold, pg_stat_activity to read)."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))
+
+
 def redis_url_for_tests() -> str:
     """Return REDIS_URL with the tests' own database number (see the module's docstring)."""
     parts = urlsplit(settings.REDIS_URL)

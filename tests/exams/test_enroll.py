@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -102,7 +102,10 @@ def test_a_good_file_enrols_everyone_and_mails_each_their_own_details(
 def test_the_mail_gives_the_start_and_entry_window_in_the_exam_time_zone(
     sitting, rooms, mailoutbox, django_capture_on_commit_callbacks
 ):
-    sitting.starts_at = timezone.now().replace(microsecond=0) + timedelta(days=7)
+    # 10:00 in the site's zone a week on: a window that crosses midnight shows its dates (CI ran at
+    # 23:05 there once, and the plain times of this test were not in the mail).
+    week_on = timezone.localdate(timezone.now() + timedelta(days=7), ZoneInfo(django_settings.TIME_ZONE))
+    sitting.starts_at = datetime.combine(week_on, time(10, 0), tzinfo=ZoneInfo(django_settings.TIME_ZONE))
     sitting.save()
     local = sitting.starts_at.astimezone(ZoneInfo(django_settings.TIME_ZONE))
 

@@ -37,6 +37,9 @@ def server(request, transactional_db):
         "DB_POOL_MIN": "1",
         "DB_POOL_MAX": str(POOL),
         "DB_POOL_TIMEOUT": str(POOL_TIMEOUT_SECONDS),
+        # Every abandoned save must reach its view: past the fallback's cap it would be turned away
+        # at once (tests/exams/test_fallback_shedding.py), holding nothing to give back.
+        "FALLBACK_MAX_IN_FLIGHT": "100",
     }
     with running_daphne(request, env) as daphne:
         yield daphne

@@ -19,7 +19,7 @@ from exams.middleware import DEVICE_COOKIE
 from exams.models import AnswerLog, AttemptItem, AuditEntry, ItemKind, Room
 from exams.services import attempt_start
 from tests.factories import UserFactory, enrol
-from tests.servers import running_daphne
+from tests.servers import process_environment, running_daphne
 
 pytestmark = [pytest.mark.integration]
 
@@ -29,7 +29,10 @@ DEVICE = "e" * 32
 
 @pytest.fixture
 def server(request, transactional_db):
-    with running_daphne(request) as daphne:
+    # All CANDIDATES saves at once, none turned away by the fallback's cap
+    # (tests/exams/test_fallback_shedding.py): the group commit is what this test measures.
+    env = process_environment() | {"FALLBACK_MAX_IN_FLIGHT": str(CANDIDATES)}
+    with running_daphne(request, env) as daphne:
         yield daphne
 
 

@@ -11,22 +11,25 @@ answered (3.9 s, 0.6 s and 2.8 s for the three all-sockets faults with the cap).
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.http import JsonResponse
 from django.test import RequestFactory
 
 from exams import fallback
 from exams.models import AnswerLog, Room
-from tests.servers import process_environment, require_service, running_daphne, wait_until
+from tests.servers import (
+    database_conninfo_for_tests,
+    process_environment,
+    require_service,
+    running_daphne,
+    wait_until,
+)
 
 from .test_fallback_batching import _page
 
@@ -44,11 +47,6 @@ def server(request, transactional_db):
         yield daphne
 
 
-def _conninfo() -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))
-
-
 def _post(http: httpx.Client, page: dict) -> httpx.Response:
     return http.post(page["url"], json={"changes": page["changes"]}, headers=page["headers"])
 
@@ -61,14 +59,14 @@ def test_past_the_cap_a_fallback_request_is_turned_away_at_once_and_the_held_one
     held, turned_away = pages[:CAP], pages[CAP:]
 
     with (
-        psycopg.connect(_conninfo()) as locker,
+        psycopg.connect(database_conninfo_for_tests()) as locker,
         httpx.Client(base_url=server.url, trust_env=False, timeout=30) as http,
         ThreadPoolExecutor(max_workers=CAP) as pool,
     ):
         # The saves check the attempt first: they wait on this lock, each holding its slot.
         locker.execute("LOCK TABLE exams_attempt IN ACCESS EXCLUSIVE MODE")
         waiting = [pool.submit(_post, http, page) for page in held]
-        with psycopg.connect(_conninfo(), autocommit=True) as admin:
+        with psycopg.connect(database_conninfo_for_tests(), autocommit=True) as admin:
             wait_until(
                 lambda: (
                     admin.execute(

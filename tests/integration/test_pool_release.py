@@ -20,7 +20,6 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -39,6 +38,7 @@ from exams.middleware import DEVICE_COOKIE
 from exams.models import AttemptItem
 from exams.services import attempt_start
 from tests.servers import (
+    database_conninfo_for_tests,
     process_environment,
     require_service,
     running_daphne,
@@ -75,15 +75,12 @@ def server(request, transactional_db, app_name):
         # Short, so that a stuck pool shows within the test; the drills had 20 s and 60 s.
         "DB_POOL_TIMEOUT": "5",
         "PGAPPNAME": app_name,  # libpq names the server's connections
+        # Every one of the 25 requests must reach its view (the drill's case): past the fallback's
+        # cap they would be turned away at once (tests/exams/test_fallback_shedding.py).
+        "FALLBACK_MAX_IN_FLIGHT": str(REQUESTS),
     }
     with running_daphne(request, env) as daphne:
         yield daphne
-
-
-def _conninfo() -> str:
-    """The test database, for a connection of the test's own outside Django's."""
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))
 
 
 def _waiting_on_lock(admin: psycopg.Connection, app_name: str) -> int:
@@ -183,8 +180,8 @@ def test_requests_whose_clients_gave_up_while_the_view_waited_give_their_connect
         ] * REQUESTS
 
     with (
-        psycopg.connect(_conninfo(), autocommit=True) as admin,
-        psycopg.connect(_conninfo()) as locker,
+        psycopg.connect(database_conninfo_for_tests(), autocommit=True) as admin,
+        psycopg.connect(database_conninfo_for_tests()) as locker,
     ):
         # Every query on attempts waits, reads included: the views hold their connections meanwhile.
         locker.execute("LOCK TABLE exams_attempt IN ACCESS EXCLUSIVE MODE")
