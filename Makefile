@@ -58,11 +58,16 @@ run: install
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application & pids="$$pids $$!"; \
 	wait $$!; status=$$?; stop; exit $$status
 
-# Browser tests drive Debian's Chromium; install it when missing and we are root.
+# Browser tests drive Debian's Chromium; install it when missing and we are root. With it the Noto CJK
+# fonts: without them a Chinese page (a screenshot, a test's look at it) shows boxes for every character.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
+	@fc-list 2>/dev/null | grep -q "Noto Sans CJK" || { \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }; \
+	  else echo "The Noto CJK fonts are missing: sudo apt-get install fonts-noto-cjk" >&2; exit 1; fi; }
 
 # axe-core (the accessibility checks in the browser tests) from the npm registry, pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json
