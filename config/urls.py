@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from exams import health
+from languages.views import choose_language
 from signin.views import SignInView
 
 urlpatterns = [
@@ -12,8 +13,8 @@ urlpatterns = [
     path("login/", SignInView.as_view(), name="login"),
     path("signin/", include("signin.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    # The language switch on every page (templates/base.html): Django's set_language.
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch on every page (templates/base.html); remembered per user.
+    path("language/", choose_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("proctoring/", include("proctoring.urls")),
     path("grading/", include("grading.urls")),

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from languages.services import in_language_of
+
 from .models import AttemptScore
 
 
@@ -22,11 +24,12 @@ def results_published_mail(*, sitting_id: int) -> int:
     for score in waiting:
         candidate = score.attempt.candidate
         if candidate.email:
-            body = render_to_string("grading/email/result_published.txt", {
-                "candidate": candidate, "score": score, "exam": score.attempt.exam,
-                "url": settings.SITE_URL.rstrip("/") + reverse("exams:attempt_result", args=[score.attempt_id]),
-            })
-            send_mail(_("Your result: %(exam)s") % {"exam": score.attempt.exam.title}, body, None, [candidate.email])
+            with in_language_of(candidate):
+                body = render_to_string("grading/email/result_published.txt", {
+                    "candidate": candidate, "score": score, "exam": score.attempt.exam,
+                    "url": settings.SITE_URL.rstrip("/") + reverse("exams:attempt_result", args=[score.attempt_id]),
+                })
+                send_mail(_("Your result: %(exam)s") % {"exam": score.attempt.exam.title}, body, None, [candidate.email])
         # Conditional: a second worker on the same sitting does not mail again.
         mailed += AttemptScore.objects.filter(pk=score.pk, result_mailed_at__isnull=True).update(result_mailed_at=timezone.now())
     return mailed

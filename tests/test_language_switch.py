@@ -31,18 +31,18 @@ def test_the_sign_in_page_speaks_the_browsers_language_and_says_so(accept, lang,
 def test_the_switch_changes_the_language_and_it_stays(alice):
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(alice)
-    answer = client.post("/i18n/setlang/", {"language": "mn", "next": "/"})
+    answer = client.post("/language/", {"language": "mn", "next": "/"})
     assert answer.status_code == 302 and answer["Location"] == "/"
     home = client.get("/").content.decode()
     assert _html_lang(home) == "mn"
     assert 'aria-current="true"' in home.split('value="mn"')[1].split(">")[0]
-    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    client.post("/language/", {"language": "zh-hans", "next": "/"})
     assert _html_lang(client.get("/").content.decode()) == "zh-hans"
 
 
 @pytest.mark.django_db
 def test_an_unknown_language_or_a_foreign_next_changes_nothing_harmful(alice):
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    answer = client.post("/i18n/setlang/", {"language": "xx", "next": "https://evil.example/"})
+    answer = client.post("/language/", {"language": "xx", "next": "https://evil.example/"})
     assert answer.status_code == 302 and not answer["Location"].startswith("https://evil")
     assert _html_lang(client.get("/login/").content.decode()) == "en"

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from languages.services import in_language_of
+
 from ..models import Enrolment, Sitting
 from .summary import EnrolmentSummary
 
@@ -36,31 +38,33 @@ def _local(moment: datetime) -> tuple[str, str]:
 
 def credentials_message(*, enrolment: Enrolment, sitting: Sitting, user: Any, password: str | None) -> mail.EmailMessage:
     """Return the credentials e-mail of one candidate; `password` None means "use the one you have"."""
-    starts_date, starts_time = _local(sitting.starts_at)
-    opens_date, opens_time = _local(sitting.entry_opens_at)
-    closes_date, closes_time = _local(sitting.entry_closes_at)
-    context = {
-        "full_name": user.get_full_name() or user.username,
-        "exam_title": sitting.exam.title,
-        "sitting_name": sitting.name,
-        "starts_date": starts_date,
-        "starts_time": starts_time,
-        # A window that crosses midnight (or a date line in the zone) shows its dates.
-        "entry_opens": opens_time if opens_date == starts_date else f"{opens_date} {opens_time}",
-        "entry_closes": closes_time if closes_date == starts_date else f"{closes_date} {closes_time}",
-        "time_zone": settings.TIME_ZONE,
-        "room": enrolment.room.name,
-        "seat": enrolment.seat,
-        "ticket_number": enrolment.ticket_number,
-        "grade": enrolment.grade,
-        "username": user.username,
-        "password": password,
-        "login_url": settings.SITE_URL.rstrip("/") + reverse("login"),
-        "has_practice_exam": sitting.practice_exam_id is not None,
-    }
-    subject = _("Your sign-in details for %(exam)s") % {"exam": sitting.exam.title}
-    body = render_to_string("exams/email/credentials.txt", context)
-    return mail.EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email])
+    # In the candidate's language (issue 12): the words and the date formats alike.
+    with in_language_of(user):
+        starts_date, starts_time = _local(sitting.starts_at)
+        opens_date, opens_time = _local(sitting.entry_opens_at)
+        closes_date, closes_time = _local(sitting.entry_closes_at)
+        context = {
+            "full_name": user.get_full_name() or user.username,
+            "exam_title": sitting.exam.title,
+            "sitting_name": sitting.name,
+            "starts_date": starts_date,
+            "starts_time": starts_time,
+            # A window that crosses midnight (or a date line in the zone) shows its dates.
+            "entry_opens": opens_time if opens_date == starts_date else f"{opens_date} {opens_time}",
+            "entry_closes": closes_time if closes_date == starts_date else f"{closes_date} {closes_time}",
+            "time_zone": settings.TIME_ZONE,
+            "room": enrolment.room.name,
+            "seat": enrolment.seat,
+            "ticket_number": enrolment.ticket_number,
+            "grade": enrolment.grade,
+            "username": user.username,
+            "password": password,
+            "login_url": settings.SITE_URL.rstrip("/") + reverse("login"),
+            "has_practice_exam": sitting.practice_exam_id is not None,
+        }
+        subject = _("Your sign-in details for %(exam)s") % {"exam": sitting.exam.title}
+        body = render_to_string("exams/email/credentials.txt", context)
+        return mail.EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email])
 
 
 def send_all(outgoing: list[Outgoing], summary: EnrolmentSummary) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from complaints.models import Complaint, ComplaintFile, ComplaintRules
 from complaints.notify import reminders_send
@@ -22,6 +23,7 @@ from complaints.uploads import UploadRefused
 from exams.audit import verify_chain
 from exams.models import AuditEntry
 from grading.models import AttemptScore
+from languages.models import UserLanguage
 
 from .files import pdf, picture, png_claiming
 
@@ -165,8 +167,11 @@ def test_reminders_go_once_before_the_deadline_and_once_after_it(finished, decid
     due = complaint.decision_due_at
     assert reminders_send(now=due - timedelta(hours=5)) == {"reminded": 0, "overdue": 0}
     assert reminders_send(now=due - timedelta(hours=1)) == {"reminded": 1, "overdue": 0}
-    [reminder] = mail.outbox
-    assert set(reminder.to) == {first.email, second.email, "chair@example.org"} and complaint.reference in reminder.subject
+    # One mail per member (each in their own language), all of them reminded.
+    assert sorted(address for reminder in mail.outbox for address in reminder.to) == sorted(
+        [first.email, second.email, "chair@example.org"]
+    )
+    assert all(len(reminder.to) == 1 and complaint.reference in reminder.subject for reminder in mail.outbox)
     assert reminders_send(now=due - timedelta(minutes=30)) == {"reminded": 0, "overdue": 0}
     complaint_assign(complaint_id=complaint.pk, member=first, by=first)
     assert reminders_send(now=due + timedelta(minutes=1)) == {"reminded": 0, "overdue": 1}
@@ -199,3 +204,14 @@ def test_a_candidate_refused_at_check_in_complains_about_how_the_exam_was_run(al
     with pytest.raises(ComplaintError, match="nothing to re-score"):
         complaint_decide(complaint_id=complaint.pk, by=first, decision="upheld", remedy="rescore", reasons=GROUNDS)
     assert complaint_decide(complaint_id=complaint.pk, by=first, decision="upheld", remedy="resit", reasons=GROUNDS).decided_at
+
+
+def test_the_acknowledgement_is_in_the_candidates_language(finished, alice, committed):
+    """Issue 12, point 2: e-mails go out in the recipient's language, whoever triggers them."""
+    UserLanguage.objects.create(user=alice, language="zh-hans")
+    complaint = committed(file_conduct, finished)
+    [ack] = mail.outbox
+    with translation.override("zh-hans"):
+        expected = translation.gettext("Complaint %(ref)s received") % {"ref": complaint.reference}
+    assert ack.subject == expected != f"Complaint {complaint.reference} received"
+    assert re.search(r"[\u4e00-\u9fff]{4}", ack.body)
