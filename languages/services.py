@@ -19,12 +19,17 @@ def is_known(code: str) -> bool:
     return code in dict(settings.LANGUAGES)
 
 
+def chosen_language(user: Any) -> str | None:
+    """The language `user` chose, if they chose one the site still offers."""
+    if user is None or not getattr(user, "pk", None):
+        return None
+    chosen = UserLanguage.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+    return chosen if chosen and is_known(chosen) else None
+
+
 def language_of(user: Any) -> str:
     """The language `user` chose, or the site's (settings.LANGUAGE_CODE) if they never chose."""
-    if user is None or not getattr(user, "pk", None):
-        return settings.LANGUAGE_CODE
-    chosen = UserLanguage.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
-    return chosen if chosen and is_known(chosen) else settings.LANGUAGE_CODE
+    return chosen_language(user) or settings.LANGUAGE_CODE
 
 
 def language_choose(user: Any, code: str) -> None:
