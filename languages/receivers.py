@@ -1,4 +1,7 @@
-"""At sign-in the person's remembered language comes with their session, on any device."""
+"""A language chosen on the sign-in page (the switch's cookie) becomes the person's own at sign-in.
+
+The other way round (a remembered choice coming to a new device) is the sign-in page's:
+signin.views.SignInView sets the cookie on its answer."""
 
 from __future__ import annotations
 
@@ -7,19 +10,13 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from .services import SESSION_KEY, chosen_language, is_known, language_choose
+from .services import chosen_language, is_known, language_choose
 
 
 @receiver(user_logged_in)
-def bring_the_chosen_language(sender, request, user, **kwargs) -> None:
-    if not isinstance(request, HttpRequest) or not hasattr(request, "session"):
+def keep_the_language_chosen_before_sign_in(sender, request, user, **kwargs) -> None:
+    if not isinstance(request, HttpRequest) or chosen_language(user) is not None:
         return
-    chosen = chosen_language(user)
-    if chosen is None:
-        # Chosen on the sign-in page (the switch's cookie): that is this person's choice from now on.
-        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-        if is_known(cookie):
-            language_choose(user, cookie)
-            chosen = cookie
-    if chosen is not None:
-        request.session[SESSION_KEY] = chosen
+    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if is_known(cookie):
+        language_choose(user, cookie)

@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import translation
 
 from .models import UserLanguage
-
-# Where the chosen language rides along with the session, so that no request needs a query for it.
-SESSION_KEY = "language"
 
 
 def is_known(code: str) -> bool:
@@ -35,6 +33,23 @@ def language_of(user: Any) -> str:
 def language_choose(user: Any, code: str) -> None:
     """Remember `code` as the language of `user` (a signed-in person using the switch)."""
     UserLanguage.objects.update_or_create(user_id=user.pk, defaults={"language": code})
+
+
+def remember_on_this_browser(response: HttpResponse, code: str) -> None:
+    """Set the language cookie (LocaleMiddleware reads it on every request), as Django's
+    set_language does. A cookie, not the session: the exam page's HTTP fallback turns requests
+    away before it reads the session (exams.fallback), and a language in the session would have
+    every request read it first."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
 
 
 @contextlib.contextmanager

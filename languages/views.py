@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .forms import LanguageForm
-from .services import SESSION_KEY, language_choose
+from .services import language_choose, remember_on_this_browser
 
 
 def _safe_next(request: HttpRequest, target: str) -> str:
@@ -30,19 +28,7 @@ def choose_language(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(_safe_next(request, request.POST.get("next", "")))
     code = form.cleaned_data["language"]
     response = HttpResponseRedirect(_safe_next(request, form.cleaned_data["next"]))
-    # The cookie for this browser (the sign-in page, after sign-out), as Django's set_language does.
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        code,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH,
-        domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-    )
+    remember_on_this_browser(response, code)
     if request.user.is_authenticated:
         language_choose(request.user, code)
-        request.session[SESSION_KEY] = code
-    translation.activate(code)
     return response

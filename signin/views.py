@@ -10,6 +10,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from languages.services import chosen_language, remember_on_this_browser
+
 from . import throttle
 from .forms import ThrottleClearForm, ThrottledAuthenticationForm, ThrottleSearchForm
 
@@ -20,6 +22,14 @@ class SignInView(LoginView):
     form_class = ThrottledAuthenticationForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The language this person chose, on whatever device they chose it (issue 12).
+        chosen = chosen_language(form.get_user())
+        if chosen is not None:
+            remember_on_this_browser(response, chosen)
+        return response
 
 
 @login_required
