@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+from answers import random_change
 from yarl import URL
 
 HOST = "127.0.0.1"
@@ -208,9 +209,6 @@ async def cmd_storm(args) -> None:
 
 
 # --- autosave -----------------------------------------------------------------------------------
-TEXTS = ["500 mg", "1 g", "2 mg", "ultrasound first, then contrast CT",
-         "Resuscitate (airway, breathing, circulation), two large-bore cannulas, bloods and cross-match, "
-         "analgesia, urgent imaging; consent and theatre if unstable."]
 
 
 class Saver(Candidate):
@@ -220,17 +218,8 @@ class Saver(Candidate):
     socket: aiohttp.ClientWebSocketResponse | None = None
 
     def change(self) -> dict:
-        item = random.choice(self.items)
-        options = item.get("options")
-        if options:
-            if item["kind"] == "multiple":
-                value = sorted(random.sample(range(len(options)), random.randint(1, 3)))
-            else:
-                value = [random.randrange(len(options))]
-        else:
-            value = random.choice(TEXTS)
         self.seq += 1
-        return {"seq": self.seq, "pos": item["pos"], "value": value, "flagged": random.random() < 0.05}
+        return random_change(self.items, self.seq)
 
 
 async def open_exam(saver: Saver) -> None:

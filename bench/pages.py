@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 import aiohttp
+from answers import random_change
 from yarl import URL
 
 HOST = "127.0.0.1"
@@ -38,8 +39,6 @@ PASSING_RETRY_SECONDS = 2.0
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
 # Refusals the page tries again later: the server failed, or the attempt is paused or locked for now.
 PASSING_CODES = {"error", "locked", "paused", "unavailable"}
-TEXTS = ["500 mg", "1 g", "2 mg", "ultrasound first, then contrast CT",
-         "Resuscitate (airway, breathing, circulation), two large-bore cannulas, bloods and cross-match."]
 
 
 def redial_delay(failures: int) -> float:
@@ -138,17 +137,8 @@ class Page:
 
     # --- the candidate ---------------------------------------------------------------------------
     def _change(self) -> dict:
-        item = random.choice(self.items)
-        options = item.get("options")
-        if options:
-            if item["kind"] == "multiple":
-                value = sorted(random.sample(range(len(options)), random.randint(1, min(3, len(options)))))
-            else:
-                value = [random.randrange(len(options))]
-        else:
-            value = random.choice(TEXTS)
         self.seq += 1
-        return {"seq": self.seq, "pos": item["pos"], "value": value, "flagged": random.random() < 0.05}
+        return random_change(self.items, self.seq)
 
     async def _answering(self) -> None:
         while not self.signed_out:
