@@ -10,9 +10,13 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# PyICU compiles against the system's ICU.
+	@pkg-config --exists icu-uc 2>/dev/null && command -v g++ >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; \
+	  else echo "ICU's headers are missing: sudo apt-get install libicu-dev pkg-config g++" >&2; exit 1; fi; }
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[test,bench]" 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import django, channels, celery, playwright, psycopg, aiortc, av, holidays, fpdf, pikepdf"  # fail loudly if the install did
+	$(BIN)/python -c "import django, channels, celery, playwright, psycopg, aiortc, av, holidays, fpdf, pikepdf, icu"  # fail loudly if the install did
 	touch $(STAMP)
 
 # The translations (locale/<language>/LC_MESSAGES/*.po, docs/glossary.md) compiled for gettext.

@@ -30,7 +30,8 @@ def _mail_once(complaint: Complaint, field: str, subject: str, template: str, to
     if getattr(complaint, field) is not None:
         return False
     for recipient in to:
-        with in_language_of(recipient):
+        # A candidate who never chose a language reads the exam's; a committee member, the site's.
+        with in_language_of(recipient, default=complaint.exam.language if recipient.pk == complaint.candidate_id else ""):
             body = render_to_string(template, {"complaint": complaint, **context})
             send_mail(_(subject) % {"ref": complaint.reference}, body, None, [recipient.email])
     return bool(Complaint.objects.filter(pk=complaint.pk, **{f"{field}__isnull": True}).update(**{field: timezone.now()}))

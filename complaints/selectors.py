@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from exams.models import Enrolment
 from grading.anonymity import anonymous_code
+from languages.names import person_name
 
 from .models import Complaint
 from .services import FilingWindow, complaint_rules, filing_window, working_calendar
@@ -60,7 +61,7 @@ def committee_rows(user: AbstractBaseUser, now: datetime, *, decided: bool = Fal
                  .order_by("late", "decision_due_at"))
     rows = []
     for complaint in cases:
-        who = (complaint.candidate.get_full_name() or complaint.candidate.get_username()) if complaint.assigned_to_id == user.pk \
+        who = person_name(complaint.candidate) if complaint.assigned_to_id == user.pk \
             else _("Candidate %(code)s") % {"code": complainant_code(complaint)}
         left = None if decided else complaint.decision_due_at - now
         rows.append(CaseRow(complaint, who, left, left is not None and left < timedelta(0)))

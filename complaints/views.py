@@ -21,6 +21,7 @@ from exams.audit import audit_append
 from exams.errors import ExamError
 from exams.forms import first_message
 from exams.models import Enrolment
+from languages.collation import sorted_by_name
 from proctoring.models import Still
 from proctoring.services import evidence_open
 
@@ -132,7 +133,8 @@ def _case(request: HttpRequest, reference: str) -> Complaint:
 def case(request: HttpRequest, reference: str) -> HttpResponse:
     complaint = _case(request, reference)
     deciding = complaint.assigned_to_id == request.user.pk
-    members = services.deciders() if services.may_assign(request.user) else []
+    # By name, in the reader's collation: the select shows names (issue 12).
+    members = sorted_by_name(services.deciders()) if services.may_assign(request.user) else []
     with timezone.override(complaint.exam.time_zone):  # times in the timeline's details: the exam's clock
         case = case_file(complaint)
     return render(request, "complaints/case.html", {

@@ -94,6 +94,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.language_switch",
             ],
+            # {{ user|person_name }} on every page without a {% load %}: names in the page's order.
+            "builtins": ["languages.templatetags.people"],
         },
     },
 ]

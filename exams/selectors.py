@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import F
+from django.utils import timezone
 
 from .drawing import BlueprintSlot, PoolItem
 from .form_cache import VersionContent, version_contents
-from .models import Attempt, Exam, ItemKind, ItemStatus, ItemVersion, Response
+from .models import Attempt, Enrolment, Exam, ItemKind, ItemStatus, ItemVersion, Response
 
 
 def blueprint_slots(exam: Exam) -> list[BlueprintSlot]:
@@ -78,3 +80,12 @@ def attempt_form(attempt: Attempt) -> list[FormSlot]:
         FormSlot(position=position, option_order=option_order or [], content=contents[version_id], response=responses.get(pk))
         for pk, position, version_id, option_order in rows
     ]
+
+
+def exam_language_of(candidate: Any) -> str:
+    """The language of the exam `candidate` sits next (or sat last), if its board set one: what they
+    read until they choose a language of their own (issue 12). Blank if none."""
+    enrolments = Enrolment.objects.filter(candidate=candidate).exclude(sitting__exam__language="")
+    upcoming = enrolments.filter(sitting__starts_at__gte=timezone.now() - timedelta(days=1)).order_by("sitting__starts_at")
+    chosen = upcoming.values_list("sitting__exam__language", flat=True).first()
+    return chosen or enrolments.order_by("-sitting__starts_at").values_list("sitting__exam__language", flat=True).first() or ""

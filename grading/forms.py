@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from languages.names import person_name
+
 from .models import KeyCorrection, MarkingAssignment
 
 
@@ -28,8 +30,8 @@ def people_with(*codenames: str) -> QuerySet:
 
 class PersonChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj) -> str:
-        name = obj.get_full_name()
-        return f"{obj.get_username()} ({name})" if name else obj.get_username()
+        name = person_name(obj)
+        return f"{obj.get_username()} ({name})" if name != obj.get_username() else name
 
 
 class MarkForm(forms.Form):

@@ -24,7 +24,7 @@ def results_published_mail(*, sitting_id: int) -> int:
     for score in waiting:
         candidate = score.attempt.candidate
         if candidate.email:
-            with in_language_of(candidate):
+            with in_language_of(candidate, default=score.attempt.exam.language):
                 body = render_to_string("grading/email/result_published.txt", {
                     "candidate": candidate, "score": score, "exam": score.attempt.exam,
                     "url": settings.SITE_URL.rstrip("/") + reverse("exams:attempt_result", args=[score.attempt_id]),

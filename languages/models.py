@@ -17,6 +17,9 @@ class UserLanguage(models.Model):
     )
     language = models.CharField(_("language"), max_length=16, choices=settings.LANGUAGES)
     chosen_at = models.DateTimeField(_("chosen at"), auto_now=True)
+    # Named by the board's enrolment file rather than chosen on the switch: a later file may change
+    # it, but never a choice the person made themselves.
+    from_enrolment_file = models.BooleanField(_("from the enrolment file"), default=False)
 
     class Meta:
         verbose_name = _("language of a user")

@@ -25,14 +25,32 @@ def chosen_language(user: Any) -> str | None:
     return chosen if chosen and is_known(chosen) else None
 
 
-def language_of(user: Any) -> str:
-    """The language `user` chose, or the site's (settings.LANGUAGE_CODE) if they never chose."""
-    return chosen_language(user) or settings.LANGUAGE_CODE
+def language_of(user: Any, default: str = "") -> str:
+    """The language `user` chose; if they never chose, `default` (an exam's language, say) when the
+    site offers it, else the site's (settings.LANGUAGE_CODE)."""
+    return chosen_language(user) or (default if is_known(default) else settings.LANGUAGE_CODE)
 
 
 def language_choose(user: Any, code: str) -> None:
     """Remember `code` as the language of `user` (a signed-in person using the switch)."""
-    UserLanguage.objects.update_or_create(user_id=user.pk, defaults={"language": code})
+    UserLanguage.objects.update_or_create(
+        user_id=user.pk, defaults={"language": code, "from_enrolment_file": False}
+    )
+
+
+def language_from_enrolment_file(user: Any, code: str) -> bool:
+    """Take `code`, the language the board's enrolment file names for `user`, unless the person
+    chose one themselves on the switch. Return whether their language changed."""
+    row, created = UserLanguage.objects.get_or_create(
+        user_id=user.pk, defaults={"language": code, "from_enrolment_file": True}
+    )
+    if created:
+        return True
+    return bool(
+        UserLanguage.objects.filter(pk=row.pk, from_enrolment_file=True)
+        .exclude(language=code)
+        .update(language=code)
+    )
 
 
 def remember_on_this_browser(response: HttpResponse, code: str) -> None:
@@ -53,8 +71,8 @@ def remember_on_this_browser(response: HttpResponse, code: str) -> None:
 
 
 @contextlib.contextmanager
-def in_language_of(user: Any) -> Iterator[str]:
-    """Render what is sent to `user` (an e-mail's subject and body) in their language."""
-    code = language_of(user)
+def in_language_of(user: Any, default: str = "") -> Iterator[str]:
+    """Render what is sent to `user` (an e-mail's subject and body) in their language (language_of)."""
+    code = language_of(user, default)
     with translation.override(code):
         yield code

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 
 from exams.models import Attempt, AttemptEvent, Enrolment, Room
+from languages.names import person_name
 
 from .models import CheckIn, Incident, Message, RoomSession, SystemCheck
 
@@ -59,7 +60,7 @@ def _tile(enrolment: Enrolment, checkin: CheckIn | None, attempt: Attempt | None
     return {
         "check": check_summary(check),
         "enrolment": enrolment.pk,
-        "name": user.get_full_name() or user.get_username(),
+        "name": person_name(user),
         "seat": enrolment.seat, "ticket": enrolment.ticket_number,
         "checkin": checkin.status if checkin else "not_arrived",
         "checkinReason": checkin.reason if checkin else "",

@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from exams.selectors import exam_language_of
 from languages.services import chosen_language, remember_on_this_browser
 
 from . import throttle
@@ -25,10 +26,12 @@ class SignInView(LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        # The language this person chose, on whatever device they chose it (issue 12).
-        chosen = chosen_language(form.get_user())
-        if chosen is not None:
-            remember_on_this_browser(response, chosen)
+        # The language this person chose, on whatever device they chose it (issue 12); a candidate
+        # who never chose reads their exam's, if the board set one.
+        user = form.get_user()
+        language = chosen_language(user) or exam_language_of(user)
+        if language:
+            remember_on_this_browser(response, language)
         return response
 
 

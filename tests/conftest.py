@@ -7,6 +7,7 @@ import os
 import httpx
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from exams.models import Room
 
@@ -54,6 +55,15 @@ def _fresh_channel_layer():
     channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
     yield
     channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Start each test in the site's language: a request through the test client leaves the language
+    it served activated in the thread (LocaleMiddleware activates, nothing deactivates)."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

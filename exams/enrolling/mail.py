@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import mail
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from languages.names import person_name
 from languages.services import in_language_of
 
 from ..models import Enrolment, Sitting
@@ -30,21 +32,23 @@ class Outgoing:
     message: mail.EmailMessage
 
 
-def _local(moment: datetime) -> tuple[str, str]:
+def _local(moment: datetime, zone: str) -> tuple[str, str]:
     """Return (date, time) of the moment in the exam's time zone, whatever zone is active now."""
-    local = timezone.localtime(moment, timezone.get_default_timezone())
+    local = timezone.localtime(moment, ZoneInfo(zone))
     return formats.date_format(local, "DATE_FORMAT"), formats.date_format(local, "H:i")
 
 
 def credentials_message(*, enrolment: Enrolment, sitting: Sitting, user: Any, password: str | None) -> mail.EmailMessage:
     """Return the credentials e-mail of one candidate; `password` None means "use the one you have"."""
-    # In the candidate's language (issue 12): the words and the date formats alike.
-    with in_language_of(user):
-        starts_date, starts_time = _local(sitting.starts_at)
-        opens_date, opens_time = _local(sitting.entry_opens_at)
-        closes_date, closes_time = _local(sitting.entry_closes_at)
+    # In the candidate's language (issue 12), or the exam's if they never chose one: the words and
+    # the date formats alike; the times on the exam's clock.
+    zone = sitting.exam.time_zone
+    with in_language_of(user, default=sitting.exam.language):
+        starts_date, starts_time = _local(sitting.starts_at, zone)
+        opens_date, opens_time = _local(sitting.entry_opens_at, zone)
+        closes_date, closes_time = _local(sitting.entry_closes_at, zone)
         context = {
-            "full_name": user.get_full_name() or user.username,
+            "full_name": person_name(user),
             "exam_title": sitting.exam.title,
             "sitting_name": sitting.name,
             "starts_date": starts_date,
@@ -52,7 +56,7 @@ def credentials_message(*, enrolment: Enrolment, sitting: Sitting, user: Any, pa
             # A window that crosses midnight (or a date line in the zone) shows its dates.
             "entry_opens": opens_time if opens_date == starts_date else f"{opens_date} {opens_time}",
             "entry_closes": closes_time if closes_date == starts_date else f"{closes_date} {closes_time}",
-            "time_zone": settings.TIME_ZONE,
+            "time_zone": zone,
             "room": enrolment.room.name,
             "seat": enrolment.seat,
             "ticket_number": enrolment.ticket_number,

@@ -16,11 +16,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from languages.codes import language_code, offered_languages
+
 from ..models import Enrolment, Room, Sitting
 from .problems import EnrolmentRefused, Problem, refuse_if_any
 
 REQUIRED_COLUMNS = ("ticket_number", "given_name", "family_name", "email", "room", "seat", "grade")
-OPTIONAL_COLUMNS = ("username",)
+# language: the candidate's, as a code or a name ("mn", "zh-CN", "中文"); blank: the exam's (issue 12).
+OPTIONAL_COLUMNS = ("username", "language")
 # The seat column must be there, but a blank seat is allowed: the model (and its unique constraint)
 # lets a room that does not number its seats leave them blank.
 REQUIRED_VALUES = ("ticket_number", "given_name", "family_name", "email", "room", "grade")
@@ -39,6 +42,7 @@ class CandidateRow:
     seat: str
     grade: str
     username: str
+    language: str = ""
     room: Room | None = None
 
 
@@ -135,6 +139,17 @@ def _checked_row(line: int, values: dict[str, str], rooms: dict[str, Room]) -> t
         grade=values.get("grade", ""),
         username=values.get("username") or ticket.lower(),
     )
+    written_language = values.get("language", "")
+    if written_language:
+        row.language = language_code(written_language) or ""
+        if not row.language:
+            problems.append(
+                Problem(
+                    line,
+                    _("“%(language)s” is not a language this site offers (%(languages)s)")
+                    % {"language": written_language, "languages": offered_languages()},
+                )
+            )
     limits = [
         ("ticket_number", row.ticket_number, _max_length(Enrolment, "ticket_number")),
         ("given_name", row.given_name, _max_length(User, "first_name")),

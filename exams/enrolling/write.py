@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from languages.services import language_from_enrolment_file
+
 from ..models import Enrolment, Sitting
 from .checks import DatabaseState, enrolment_changes
 from .mail import Outgoing, credentials_message, send_all
@@ -122,6 +124,9 @@ def _apply(
                 setattr(user, name, wanted[name])
             if stale:
                 user.save(update_fields=stale)
+
+        if row.language:
+            language_from_enrolment_file(user, row.language)
 
         if enrolment is None:
             enrolment = Enrolment.objects.create(

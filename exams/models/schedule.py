@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from languages.names import person_name
+
 from .bank import ItemKind, Topic
 from .places import validate_country, validate_time_zone
 
@@ -42,6 +44,10 @@ class Exam(models.Model):
                                help_text=_("ISO 3166 code: working days and public holidays follow this country"))
     time_zone = models.CharField(max_length=64, default="Asia/Ulaanbaatar", validators=[validate_time_zone],
                                  help_text=_("IANA time zone of the exam's days and working hours"))
+    # What a candidate who never chose a language reads: their sign-in e-mail, their pages after
+    # signing in, their result (issue 12). Blank: the site's language (settings.LANGUAGE_CODE).
+    language = models.CharField(max_length=16, blank=True, choices=settings.LANGUAGES,
+                                help_text=_("Language of the candidates who have not chosen one; blank: the site's"))
 
     class Meta:
         ordering = ["code"]
@@ -169,4 +175,4 @@ class Enrolment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.ticket_number} {self.candidate.get_full_name()}"
+        return f"{self.ticket_number} {person_name(self.candidate)}"

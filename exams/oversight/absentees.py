@@ -20,6 +20,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from exams.models import Enrolment, Room, Sitting
+from languages.names import person_name
 from proctoring.models import CheckIn, RoomSession
 from proctoring.services.entry import entry_closed
 
@@ -85,7 +86,7 @@ def absentees_by_room(sitting: Sitting, rooms: list[Room], now: datetime) -> dic
                 "time": closed_at.astimezone(zone).strftime("%H:%M")}
         else:
             continue
-        name = enrolment.candidate.get_full_name() or enrolment.candidate.get_username()
+        name = person_name(enrolment.candidate)
         found[enrolment.room_id].append(Absentee(enrolment.seat, name, enrolment.ticket_number, note))
     for listed in found.values():
         listed.sort(key=lambda a: (_natural(a.seat), a.ticket_number))

@@ -20,6 +20,7 @@ from exams.models import (
     Room,
     Sitting,
 )
+from languages.collation import sorted_by_name
 from proctoring.models import CheckIn, Incident, RoomSession
 
 from .ending import sitting_ended_at
@@ -72,7 +73,7 @@ class ReportCard:
 def report_cards(sitting: Sitting, user: AbstractBaseUser, now: datetime) -> tuple[list[ReportCard], datetime | None]:
     """Return each council's card (members, report, signatures, what `user` may do) and the sitting's end, if over."""
     reports = {r.council: r for r in OversightReport.objects.filter(sitting=sitting).select_related("filed_by", "edited_by")}
-    members = list(CouncilMember.objects.filter(sitting=sitting).select_related("user"))
+    members = sorted_by_name(CouncilMember.objects.filter(sitting=sitting).select_related("user"), person=lambda m: m.user)
     cards = []
     for council in Council:
         seated = [m for m in members if m.council == council]

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from exams.models import Attempt, AttemptStatus, Enrolment, Room, SubmittedBy
 from exams.services import attempt_submit
+from languages.names import person_name
 
 from ..errors import ProctoringError
 from ..groups import push_after_commit, room_group
@@ -38,7 +39,7 @@ def _collect(room_id: int, by: AbstractBaseUser, now: datetime, force: bool) -> 
     if owed and not force:
         # Collecting ends every attempt: a late starter, a paused or an extended candidate would
         # lose time the rules give them. The proctor must say so twice.
-        names = ", ".join(a.candidate.get_full_name() or a.candidate.get_username() for a in owed)
+        names = ", ".join(person_name(a.candidate) for a in owed)
         raise ProctoringError(
             ngettext("%(n)d candidate still has time: %(names)s. Collect anyway?",
                      "%(n)d candidates still have time: %(names)s. Collect anyway?", len(owed))
