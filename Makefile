@@ -6,7 +6,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: install messages catalogues run test bench drills lint chromium node-tools clean
+.PHONY: install fonts messages catalogues run test bench drills lint chromium node-tools clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ catalogues: install
 	for language in mn zh_Hans; do $(BIN)/python manage.py makemessages -l $$language -v0 --add-location file \
 	  --ignore=.venv --ignore=node_modules --ignore=bench --ignore=tests --ignore=staticfiles --ignore=test-artifacts; done
 
-install: $(STAMP) $(MESSAGES)
+install: $(STAMP) $(MESSAGES) fonts
 
 # Embedded default: SQLite, in-memory channel layer, Celery tasks in-process, `manage.py tick` for the
 # periodic jobs, the media server inside Daphne. With DATABASE_URL and REDIS_URL: PostgreSQL, Redis,
@@ -62,16 +62,19 @@ run: install
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application & pids="$$pids $$!"; \
 	wait $$!; status=$$?; stop; exit $$status
 
-# Browser tests drive Debian's Chromium; install it when missing and we are root. With it the Noto CJK
-# fonts: without them a Chinese page (a screenshot, a test's look at it) shows boxes for every character.
-chromium:
+# The fonts the PDFs print with (exams/oversight/export.py): DejaVu Sans for Cyrillic, Noto Sans CJK
+# for Chinese. The browser tests need the CJK fonts too: without them a Chinese page shows boxes.
+fonts:
+	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc -a -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fonts-dejavu-core >/dev/null 2>&1 \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fonts-dejavu-core >/dev/null; }; \
+	  else echo "Fonts are missing: sudo apt-get install fonts-noto-cjk fonts-dejavu-core" >&2; exit 1; fi; }
+
+# Browser tests drive Debian's Chromium; install it when missing and we are root.
+chromium: fonts
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
-	@fc-list 2>/dev/null | grep -q "Noto Sans CJK" || { \
-	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null \
-	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }; \
-	  else echo "The Noto CJK fonts are missing: sudo apt-get install fonts-noto-cjk" >&2; exit 1; fi; }
 
 # axe-core (the accessibility checks in the browser tests) from the npm registry, pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json

@@ -5,10 +5,17 @@ The PDF needs a TrueType font with Cyrillic letters (Mongolian names): DejaVu Sa
 Sans where Debian puts them, or the file named by settings.PDF_FONT. Without one the PDF is still
 made, with the built-in Helvetica: names are transliterated to Latin and the first line of every
 page says so, so that nobody mistakes the spelling for the register's.
+
+Chinese names and a Chinese reader's headings come from Noto Sans CJK SC (fonts-noto-cjk, which
+`make install` puts in place), a fallback font fpdf2 takes each character the first font lacks
+from. Without it those characters print as "?" and the first line of every page says so: a blank
+where a name should be is what nobody may mistake for an empty cell.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +23,7 @@ from zoneinfo import ZoneInfo
 import fpdf
 from django.conf import settings
 from django.utils.translation import gettext as _
+from fontTools.ttLib import TTCollection
 
 from exams.models import Sitting
 from exams.spreadsheets import csv_bytes
@@ -28,6 +36,14 @@ FONT_PLACES = [
     ("/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"),
     ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf", "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
 ]
+# Noto Sans CJK: regular and bold collections; the face for Simplified Chinese is found by its name.
+CJK_FONT_PLACES = [
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
+    ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc"),
+]
+CJK_FACE = "Noto Sans CJK SC"
+# Han ideographs and CJK punctuation, which only the CJK font has.
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # Mongolian Cyrillic to Latin (after MNS 5217:2012), for the fallback only. ö and ü are in Latin-1.
 LATIN = dict(zip("абвгдеёжзийклмноөпрстуүфхцчшщъыьэюя",
                  ["a", "b", "v", "g", "d", "ye", "yo", "j", "z", "i", "i", "k", "l", "m", "n", "o", "ö", "p", "r", "s",
@@ -60,6 +76,24 @@ def find_font() -> tuple[str, str | None] | None:
     return None
 
 
+@functools.cache
+def _face_number(collection: str) -> int | None:
+    """The number of the Simplified Chinese face in a font collection, or None."""
+    for number, face in enumerate(TTCollection(collection, lazy=True).fonts):
+        if face["name"].getDebugName(1) == CJK_FACE:
+            return number
+    return None
+
+
+def find_cjk_font() -> tuple[tuple[str, int], tuple[str, int] | None] | None:
+    """Return the regular and (if present) bold (file, face number) of Noto Sans CJK SC, or None."""
+    for regular, bold in CJK_FONT_PLACES:
+        if Path(regular).is_file() and (number := _face_number(regular)) is not None:
+            bold_number = _face_number(bold) if Path(bold).is_file() else None
+            return (regular, number), ((bold, bold_number) if bold_number is not None else None)
+    return None
+
+
 def transliterate(text: str) -> str:
     """Return `text` in Latin-1: Cyrillic spelled out in Latin letters, anything else left over as "?"."""
     spelled = "".join(
@@ -69,9 +103,11 @@ def transliterate(text: str) -> str:
 
 
 class AbsenteePdf(fpdf.FPDF):
-    def __init__(self, title: str, font: tuple[str, str | None] | None) -> None:
+    def __init__(self, title: str, font: tuple[str, str | None] | None, cjk_font=None, *, needs_cjk: bool = False) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.heading, self.fallback = title, font is None
+        # Chinese characters with no font to print them: shown as "?" and said on every page.
+        self.cjk_missing = needs_cjk and (font is None or cjk_font is None)
         if font is None:
             self.face = "helvetica"
         else:
@@ -79,10 +115,18 @@ class AbsenteePdf(fpdf.FPDF):
             self.add_font(self.face, "", font[0])
             # Without a bold face the table headings use the regular one (fpdf2 insists on a "B" style).
             self.add_font(self.face, "B", font[1] or font[0])
+            if cjk_font is not None and needs_cjk:
+                (regular, number), bold = cjk_font
+                self.add_font("cjk", "", regular, collection_font_number=number)
+                self.add_font("cjk", "B", (bold or (regular, number))[0], collection_font_number=(bold or (regular, number))[1])
+                # Each character the first font lacks comes from the CJK font, in the same style.
+                self.set_fallback_fonts(["cjk"], exact_match=False)
         self.set_auto_page_break(auto=True, margin=15)
         self.set_title(self.shown(title))
 
     def shown(self, value: str) -> str:
+        if self.cjk_missing:
+            value = CJK.sub("?", value)
         return transliterate(value) if self.fallback else value
 
     def header(self) -> None:
@@ -92,6 +136,12 @@ class AbsenteePdf(fpdf.FPDF):
             self.set_font(self.face, "", 8)
             self.set_text_color(179, 38, 30)
             self.cell(0, 5, _("No font with Cyrillic letters on the server (install fonts-dejavu-core): names are transliterated."),
+                      new_x="LMARGIN", new_y="NEXT")
+            self.set_text_color(0)
+        if self.cjk_missing:
+            self.set_font(self.face, "", 8)
+            self.set_text_color(179, 38, 30)
+            self.cell(0, 5, self.shown(_("No font with Chinese characters on the server (install fonts-noto-cjk): they print as “?”.")),
                       new_x="LMARGIN", new_y="NEXT")
             self.set_text_color(0)
         self.ln(2)
@@ -120,6 +170,20 @@ def _count(tally: Tally) -> str:
     return _("%(absent)d absent of %(enrolled)d enrolled") % {"absent": tally.absent, "enrolled": tally.enrolled}
 
 
+def _needs_cjk(title: str, nation: Tally) -> bool:
+    """Whether anything the PDF prints has Chinese characters: its headings (in a Chinese reader's
+    language), the places' names, the absentees' names and notes."""
+    texts = [title, _("Absentees"), _("Seat")]
+    for region in nation.parts:
+        texts.append(region.name)
+        for centre in region.parts:
+            texts.append(centre.name)
+            for room in centre.parts:
+                texts.append(room.name)
+                texts.extend(f"{a.name} {a.note}" for a in room.absentees)
+    return any(CJK.search(text) for text in texts)
+
+
 def absentees_pdf(sitting: Sitting, nation: Tally, *, now: datetime, complete: bool) -> bytes:
     """Return the PDF: per region, test centre and room, the absentees and the totals.
 
@@ -127,7 +191,8 @@ def absentees_pdf(sitting: Sitting, nation: Tally, *, now: datetime, complete: b
     above a room would not be the test centre's or region's, and are left out.
     """
     zone = ZoneInfo(sitting.exam.time_zone)
-    pdf = AbsenteePdf(_("Absentees — %(exam)s, %(sitting)s") % {"exam": sitting.exam.title, "sitting": sitting.name}, find_font())
+    title = _("Absentees — %(exam)s, %(sitting)s") % {"exam": sitting.exam.title, "sitting": sitting.name}
+    pdf = AbsenteePdf(title, find_font(), find_cjk_font(), needs_cjk=_needs_cjk(title, nation))
     pdf.add_page()
     pdf.line_of(_("Absentees"), size=16, bold=True, gap=2)
     pdf.line_of(_("%(exam)s — %(sitting)s, starting %(start)s (%(zone)s). Made %(now)s.") % {

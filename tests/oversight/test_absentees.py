@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from exams.oversight import export
 from exams.oversight.absentees import Absentee, Tally, absentee_tally, tally_rows
@@ -162,3 +162,31 @@ def test_without_a_cyrillic_font_the_pdf_transliterates_and_says_so(two_regions,
 
 def test_transliteration_keeps_capitals_and_latin():
     assert export.transliterate("Батбаяр Dorj Цэрэн Шинэ-Ёс") == "Batbayar Dorj Tseren Shine-Yos"
+
+
+@pytest.fixture
+def chinese_room(sitting, room_a, proctor_a):
+    """A test centre in China: two candidates who never start, named in Chinese characters."""
+    for given, family, seat in [("小明", "王", "1"), ("静", "陈", "2")]:
+        enrol_named(sitting, room_a, given, family, seat)
+    end_room(room_a, proctor_a)
+    return sitting
+
+
+def test_a_chinese_readers_pdf_prints_chinese_names_family_first_and_chinese_headings(chinese_room):
+    assert export.find_cjk_font() is not None, "Noto Sans CJK (fonts-noto-cjk, `make install`) is expected here"
+    with translation.override("zh-hans"):
+        nation = absentee_tally(chinese_room, now=timezone.now())
+        text = pdf_text(export.absentees_pdf(chinese_room, nation, now=timezone.now(), complete=True))
+        heading = translation.gettext("Absentees")
+    assert "王小明" in text and "陈静" in text  # not blank, and the family name first
+    assert heading in text and heading != "Absentees"
+    assert "?" not in text
+
+
+def test_without_a_chinese_font_the_names_print_as_question_marks_and_the_pdf_says_so(chinese_room, monkeypatch):
+    monkeypatch.setattr(export, "find_cjk_font", lambda: None)
+    text = pdf_text(export.absentees_pdf(chinese_room, absentee_tally(chinese_room, now=timezone.now()),
+                                         now=timezone.now(), complete=True))
+    assert "install fonts-noto-cjk" in text
+    assert "???" in text  # 王小明: never a blank cell where a name should be
