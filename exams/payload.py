@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import CAUSE_EFFECT_OPTIONS, Attempt, ItemKind
 from .selectors import FormSlot
@@ -22,7 +23,11 @@ def _display_value(slot: FormSlot, value: Any) -> Any:
     if value is None:
         return None
     if slot.option_order:
-        return sorted(slot.option_order.index(option_id) for option_id in value if option_id in slot.option_order)
+        return sorted(
+            slot.option_order.index(option_id)
+            for option_id in value
+            if option_id in slot.option_order
+        )
     return value
 
 
@@ -67,31 +72,61 @@ def clock_payload(attempt: Attempt, now: datetime) -> dict[str, Any]:
     }
 
 
-def ui_strings() -> dict[str, str]:
+def ui_strings() -> dict[str, Any]:
     """Return the exam page's texts in the reader's language."""
     return {
-        "itemOf": _("Item %(n)s of %(total)s"), "assertion": _("Assertion:"), "reason": _("Reason:"),
-        "chooseAll": _("Choose every option that applies."), "clear": _("Clear my answer"), "yourAnswer": _("Your answer"),
-        "online": _("Online"), "offline": _("Offline"), "allSaved": _("All answers saved"),
+        "itemOf": _("Item %(n)s of %(total)s"),
+        "assertion": _("Assertion:"),
+        "reason": _("Reason:"),
+        "chooseAll": _("Choose every option that applies."),
+        "clear": _("Clear my answer"),
+        "yourAnswer": _("Your answer"),
+        "online": _("Online"),
+        "offline": _("Offline"),
+        "allSaved": _("All answers saved"),
         "unsent": _("%(n)s answers waiting to be sent"),
-        "offlineBanner": _("You are offline. Keep working: your answers are kept on this computer and sent when the "
-                           "connection returns (%(n)s waiting)."),
+        "offlineBanner": _(
+            "You are offline. Keep working: your answers are kept on this computer and sent when the "
+            "connection returns (%(n)s waiting)."
+        ),
         "refused": _("Not saved (items %(items)s):"),
-        "lockedTitle": _("This attempt is locked"), "movedTitle": _("This attempt continues on another device"),
+        "lockedTitle": _("This attempt is locked"),
+        "movedTitle": _("This attempt continues on another device"),
         "moved": _("The exam staff moved this attempt to another device."),
-        "submittedTitle": _("Your answers have been submitted"), "submitted": _("Opening your result…"),
+        "submittedTitle": _("Your answers have been submitted"),
+        "submitted": _("Opening your result…"),
         "timeUp": _("Time is up"),
         "pausedTitle": _("The exam is paused"),
-        "paused": _("Your proctor paused the exam: %(reason)s. The clock has stopped; no time is lost."),
+        "paused": _(
+            "Your proctor paused the exam: %(reason)s. The clock has stopped; no time is lost."
+        ),
         "endedTitle": _("Your proctor ended this attempt"),
         "signedOutTitle": _("You are signed out"),
         "signedOut": _("Your session has ended. Sign in again: every answer you gave is kept."),
         "otherTabTitle": _("This exam is open in another tab"),
-        "otherTab": _("You opened this exam again in another tab or window of this browser. Continue there; "
-                      "the answers from this tab went with it."),
-        "loginUrl": reverse("login"), "signIn": _("Sign in again"), "seeResult": _("See your result"),
-        "finishSummary": _("You answered %(answered)s of %(total)s items; %(unanswered)s unanswered, %(flagged)s flagged."),
-        "cannotFinishOffline": _("%(n)s answers are not on the server yet. Check your connection and try again; nothing is lost."),
+        "otherTab": _(
+            "You opened this exam again in another tab or window of this browser. Continue there; "
+            "the answers from this tab went with it."
+        ),
+        "loginUrl": reverse("login"),
+        "signIn": _("Sign in again"),
+        "seeResult": _("See your result"),
+        "finishSummary": _(
+            "You answered %(answered)s of %(total)s items; %(unanswered)s unanswered, %(flagged)s flagged."
+        ),
+        "cannotFinishOffline": _(
+            "%(n)s answers are not on the server yet. Check your connection and try again; nothing is lost."
+        ),
+        # Shown and announced at 10 and 5 minutes left (static/exams/js/attempt.js warnOfTime).
+        "timeWarnings": {
+            minutes: ngettext(
+                "%(n)d minute left: the exam ends at %(end)s.",
+                "%(n)d minutes left: the exam ends at %(end)s.",
+                minutes,
+            )
+            % {"n": minutes, "end": "%(end)s"}
+            for minutes in (10, 5)
+        },
     }
 
 
@@ -101,7 +136,9 @@ def attempt_payload(attempt: Attempt, slots: list[FormSlot], now: datetime) -> d
         "title": attempt.exam.title,
         "isPractice": attempt.is_practice,
         "items": [item_payload(attempt, slot) for slot in slots],
-        "responses": {slot.position: r for slot in slots if (r := response_payload(slot)) is not None},
+        "responses": {
+            slot.position: r for slot in slots if (r := response_payload(slot)) is not None
+        },
         "strings": ui_strings(),
         "urls": {
             "ws": f"/ws/attempt/{attempt.pk}/",

@@ -20,7 +20,15 @@ from django.template.base import Lexer, TokenType
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted(p for p in (ROOT / "templates").rglob("*") if p.suffix in {".html", ".txt"})
 WORD = re.compile(r"[^\W\d_]{2,}")
-READ_OUT = {"title", "alt", "placeholder", "aria-label", "aria-description", "aria-roledescription", "label"}
+READ_OUT = {
+    "title",
+    "alt",
+    "placeholder",
+    "aria-label",
+    "aria-description",
+    "aria-roledescription",
+    "label",
+}
 # Said the same in every language: the names of file formats, of a hash and of a statistic.
 SAME_IN_EVERY_LANGUAGE = {"CSV", "PDF", "XLSX", "JSON", "QTI", "ID", "SHA", "KR"}
 MARK = "\x00"
@@ -35,7 +43,11 @@ def _skeleton(source: str) -> str:
             name = token.contents.split()[0]
             if skipping is None and name in {"blocktranslate", "blocktrans", "comment"}:
                 skipping = "end" + name
-            elif skipping is None and name == "block" and token.contents.split()[1].endswith("_class"):
+            elif (
+                skipping is None
+                and name == "block"
+                and token.contents.split()[1].endswith("_class")
+            ):
                 skipping = "endblock"  # class names for an attribute of base.html
             elif name == skipping:
                 skipping = None
@@ -80,16 +92,25 @@ def unmarked_words(source: str, *, html: bool = True) -> list[str]:
     return parser.found
 
 
-@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT / "templates")))
+@pytest.mark.parametrize(
+    "template", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT / "templates"))
+)
 def test_every_word_of_the_template_is_marked_for_translation(template):
     words = unmarked_words(template.read_text(encoding="utf-8"), html=template.suffix == ".html")
-    assert not words, f"{template.relative_to(ROOT)} shows words not marked for translation: {words[:12]}"
+    assert not words, (
+        f"{template.relative_to(ROOT)} shows words not marked for translation: {words[:12]}"
+    )
 
 
 def test_the_check_finds_unmarked_text_and_attributes_and_passes_marked_ones():
     assert unmarked_words("<p>Saved</p>") == ["Saved"]
     assert unmarked_words('<button aria-label="Close">×</button>') == ["Close"]
-    assert unmarked_words('<p>{% translate "Saved" %}</p><b title="{% translate "Close" %}">{{ n }}</b>') == []
+    assert (
+        unmarked_words(
+            '<p>{% translate "Saved" %}</p><b title="{% translate "Close" %}">{{ n }}</b>'
+        )
+        == []
+    )
     assert unmarked_words("{% blocktranslate %}Dear {{ name }}{% endblocktranslate %}") == []
     assert unmarked_words("<script>const label = 'Saved';</script>") == []
     assert unmarked_words("Dear {{ name }},", html=False) == ["Dear"]

@@ -495,3 +495,40 @@ def test_axe_finds_nothing_on_the_proctored_exam_page(proctored_attempt):
     )
     violations = axe_violations(page)
     assert not violations, describe(violations)
+
+
+# --- issue 12, point 4: time warnings and what a screen reader is told ------------------------------
+
+
+def test_ten_and_five_minutes_left_are_shown_and_announced_once_each(live_server_proc, running_attempt):
+    attempt, page = running_attempt
+    # 5 minutes and 4 seconds left when the page opens: past the 10-minute mark already, then the 5.
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + timedelta(minutes=5, seconds=4))
+    page.reload()
+    ExamPage(page).wait_ready()
+    notice, announcer = page.get_by_test_id("notice"), page.locator("#announcer")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("10 minutes left: the exam ends at")
+    expect(announcer).to_contain_text("10 minutes left")
+    expect(notice).to_contain_text("5 minutes left: the exam ends at", timeout=10_000)
+    expect(announcer).to_contain_text("5 minutes left")
+    end = page.get_by_test_id("end-time").inner_text()
+    assert end and end in notice.inner_text()
+    said = page.evaluate("""() => new Promise((done) => {
+        const seen = []; const region = document.getElementById('announcer');
+        new MutationObserver(() => seen.push(region.textContent)).observe(region, {childList: true, characterData: true, subtree: true});
+        setTimeout(() => done(seen.filter(Boolean)), 3000);
+    })""")
+    assert not [text for text in said if "minutes left" in text], f"said again: {said}"
+
+
+def test_saving_and_the_connection_are_told_to_screen_readers(live_server_proc, running_attempt):
+    attempt, page = running_attempt
+    exam_page = ExamPage(page)
+    single = slots_of(attempt)[ItemKind.SINGLE][0]
+    exam_page.answer(single, single.right())
+    exam_page.wait_all_saved()
+    expect(page.locator("#announcer")).to_have_text("All answers saved", timeout=5_000)
+    page.context.set_offline(True)
+    live_server_proc.server.stop()
+    expect(page.locator("#announcer")).to_have_text("Offline", timeout=10_000)

@@ -26,6 +26,14 @@ let signedOut = false;
 let otherTab = false;
 let noticeTimer = null;
 let lastServerNotice = '';
+// Time warnings (issue 12): at 10 and 5 minutes left, on screen and to screen readers, each once. An
+// end moved back past a mark arms its warning again.
+const WARN_AT_MINUTES = [10, 5];
+const timeWarned = new Set();
+// What a screen reader has been told of the connection and of saving, so that only changes are said.
+let toldOnline = null;
+let savedTimer = null;
+let sawPending = false;
 const MAX_CHANGES_PER_MESSAGE = 200;  // the server's limit per save message
 // Under the server's 1 MiB per socket frame and per HTTP save body: 200 long answers in Mongolian or
 // Chinese (three bytes a character) would pass the count and be refused for their size, for ever.
@@ -210,6 +218,32 @@ function announce(text) {
 
 function ping() { link.send({ t: 'ping', c: performance.now() }); }
 
+// The tightest mark passed is said once (a page opened with 3 minutes left says 5, not 10 and 5).
+function warnOfTime(left) {
+  for (const minutes of WARN_AT_MINUTES) if (left > minutes * 60_000) timeWarned.delete(minutes);
+  if (state.status !== 'in_progress' || state.pausedAt || left <= 0) return;
+  const passed = WARN_AT_MINUTES.filter((minutes) => left <= minutes * 60_000);
+  if (!passed.length) return;
+  const tightest = Math.min(...passed);
+  if (timeWarned.has(tightest)) return;
+  passed.forEach((minutes) => timeWarned.add(minutes));
+  showNotice(S.timeWarnings[tightest].replace('%(end)s', $('end-time').textContent));
+}
+
+// Said to screen readers: the connection when it changes (not when the page first connects), and
+// "all answers saved" once the outbox empties and the candidate has paused for a moment, not at
+// every keystroke.
+function tellStatus(pending) {
+  if (online && toldOnline === null) toldOnline = true;  // the first connection is no news
+  else if (toldOnline !== null && toldOnline !== online) { toldOnline = online; announce(online ? S.online : S.offline); }
+  clearTimeout(savedTimer);
+  if (pending === 0 && sawPending) {
+    savedTimer = setTimeout(() => { sawPending = false; announce(S.allSaved); }, 1500);
+  } else if (pending > 0) {
+    sawPending = true;
+  }
+}
+
 function showStatus() {
   const pending = store.pending().length;
   const conn = $('conn');
@@ -218,6 +252,7 @@ function showStatus() {
   const saveState = $('save-state');
   saveState.textContent = pending === 0 ? S.allSaved : S.unsent.replace('%(n)s', pending);
   saveState.className = pending === 0 ? 'saved' : 'pending';
+  tellStatus(pending);
   const banner = $('banner');
   const refused = Object.entries(store.refused);
   if (signedOut) {
@@ -275,6 +310,7 @@ function tick() {
   const left = deadline - (state.pausedAt ?? clock.now());
   $('time-left').textContent = formatLeft(left);
   $('clock').classList.toggle('warning', left < 5 * 60 * 1000);
+  warnOfTime(left);
   const over = left <= 0 && state.status === 'in_progress';
   if (over !== $('clock').classList.contains('over')) { $('clock').classList.toggle('over', over); draw(); }
   if (over) {
