@@ -18,6 +18,7 @@ let canAct = false;
 let focusId = null;
 let focusViewer = null;
 let armedStep = null;
+let armedStepTimer = null;
 let armedAction = null;  // a final action waiting for its confirming click
 let armedTimer = null;
 let forceCollect = false;
@@ -194,10 +195,24 @@ function drawTile(tile) {
   ensureGridView(tile.enrolment);
 }
 
+// Replace a list's children without losing the keyboard: a control removed with the old children
+// drops the focus on the page's body, and the list is redrawn whenever something arrives (a new
+// incident while the proctor tabs through the list). The new control with the same data-key
+// gets it back, or else the list's first control.
+function replaceKeepingFocus(list, children) {
+  const active = document.activeElement;
+  const had = active !== list && list.contains(active);
+  const key = had ? active.dataset.key : undefined;
+  list.replaceChildren(...children);
+  if (!had) return;
+  const same = key === undefined ? null : list.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  (same || list.querySelector('button, a[href]'))?.focus();
+}
+
 function drawIncidents() {
   const list = $('incidents');
   if (!incidents.length) { list.innerHTML = `<li class="muted">${S.noIncidents}</li>`; return; }
-  list.replaceChildren(...incidents.slice(0, 200).map((incident) => {
+  replaceKeepingFocus(list, incidents.slice(0, 200).map((incident) => {
     const item = document.createElement('li');
     item.dataset.kind = incident.kind;
     item.dataset.open = incident.bySystem && !incident.endedAt ? 'yes' : 'no';
@@ -208,6 +223,7 @@ function drawIncidents() {
     const text = document.createElement('button');
     text.type = 'button';
     text.className = 'link incident-open';
+    text.dataset.key = `incident-${incident.id}`;
     const length = incident.bySystem && !incident.endedAt ? S.open : incident.lasted ? S.lasted.replace('%(time)s', incident.lasted) : '';
     text.textContent = `${who ? who.name : ''}: ${incident.label}${incident.note ? ` — ${incident.note}` : ''}`
       + (length ? ` (${length})` : '') + (incident.by ? ` [${incident.by}]` : '');
@@ -219,6 +235,7 @@ function drawIncidents() {
       a.target = '_blank';
       a.textContent = '📷';
       a.className = 'still-link';
+      a.dataset.key = `still-${incident.id}-${id}`;
       a.setAttribute('aria-label', S.stills);
       item.append(' ', a);
     }
@@ -227,19 +244,52 @@ function drawIncidents() {
 }
 
 function drawStage() {
+  const button = $('next-step');
+  const hadFocus = document.activeElement === button;
   $('stage').textContent = S.stages[session.stage] || session.stage;
   $('stage').dataset.stage = session.stage;
   $('start-code').hidden = !session.startCode;
   $('start-code').textContent = `${S.startCode}: ${session.startCode}`;
   const next = { admitting: 'started', started: 'collected', collected: 'ended' }[session.stage];
-  const button = $('next-step');
   button.hidden = !canAct || !next;
   button.dataset.to = next || '';
   button.textContent = armedStep === next ? `✔ ${S.confirmNext[next]}` : S.next[next] || '';
   button.classList.toggle('armed', armedStep === next);
+  // The last step hides its button: the keyboard goes to the stage it led to ("Ended"), beside
+  // it, rather than to the page's body (WCAG 2.4.3).
+  if (hadFocus && button.hidden) $('stage').focus();
 }
 
 function drawFocus() {
+  const active = document.activeElement;
+  const hadFocus = active && active !== document.body && $('focus').contains(active) ? active : null;
+  renderFocus();
+  if (hadFocus) handFocusOn(hadFocus);
+}
+
+// A control hidden by its own action (Admit and Refuse once the candidate is decided, Pause and
+// Resume as they swap, the attempt's row once it ends) takes the keyboard focus with it: Chromium
+// drops it on the page's body, and a keyboard or screen-reader user starts again from the top of
+// the page (WCAG 2.4.3, issue 12). Pause and Resume take each other's place, so the focus does too;
+// anything else goes to the candidate's name, the top of the panel, which reads out her facts.
+function handFocusOn(had) {
+  const shown = (element) => Boolean(element?.isConnected && element.getClientRects().length);
+  if (shown(had)) return;
+  const partner = { pause: 'resume', resume: 'pause' }[had.dataset.action];
+  const next = partner && document.querySelector(`[data-action=${partner}]`);
+  if (shown(next)) next.focus();
+  else if (!$('focus').hidden) $('focus-name').focus();
+  else document.querySelector(`.tile[data-enrolment="${focusId}"] .open-tile`)?.focus();
+}
+
+function renderFocus() {
+  // Before the return for a closed panel: closing must un-press the tile it was opened from
+  // (a screen reader announced it "pressed" still, and its border stayed).
+  document.querySelectorAll('.tile').forEach((el) => {
+    const focused = Number(el.dataset.enrolment) === focusId;
+    el.classList.toggle('focused', focused);
+    el.querySelector('.open-tile')?.setAttribute('aria-pressed', focused ? 'true' : 'false');
+  });
   const tile = tiles.get(focusId);
   $('focus').hidden = !tile;
   if (!tile) return;
@@ -274,11 +324,6 @@ function drawFocus() {
   document.querySelector('[data-action=hand-over]').hidden = !tile.attempt?.locked;
   document.querySelector('.focus-actions').hidden = !canAct;
   $('focus-chat-form').hidden = !canAct;  // observers read the chat, they do not write in it
-  document.querySelectorAll('.tile').forEach((el) => {
-    const focused = Number(el.dataset.enrolment) === focusId;
-    el.classList.toggle('focused', focused);
-    el.querySelector('.open-tile')?.setAttribute('aria-pressed', focused ? 'true' : 'false');
-  });
   drawChat();
 }
 
@@ -309,9 +354,10 @@ async function loadStills() {
   const response = await fetch(data.urls.candidate.replace('{id}', focusId), { credentials: 'same-origin' });
   if (!response.ok) return;
   const { stills, recordings } = await response.json();
-  $('focus-stills').replaceChildren(...stills.map((still) => {
+  replaceKeepingFocus($('focus-stills'), [...stills.map((still) => {
     const a = document.createElement('a');
     a.href = still.url; a.target = '_blank'; a.title = `${still.label} ${still.at}`;
+    a.dataset.key = `still-${still.id}`;
     const img = document.createElement('img');
     img.src = still.url; img.alt = still.label; img.loading = 'lazy';
     a.append(img);
@@ -319,9 +365,10 @@ async function loadStills() {
   }), ...recordings.map((recording) => {
     const a = document.createElement('a');
     a.href = recording.url; a.target = '_blank'; a.className = 'recording';
+    a.dataset.key = `recording-${recording.id}`;
     a.textContent = `▶ ${recording.track} ${recording.at}`;
     return a;
-  }));
+  })]);
 }
 
 // moveFocus: opened by keyboard (a click with no pointer): the keyboard goes on to the candidate's panel.
@@ -406,11 +453,20 @@ function snapshot(purpose) {
 
 document.querySelectorAll('[data-action]').forEach((button) => button.addEventListener('click', () => act(button.dataset.action)));
 document.querySelectorAll('[data-snapshot]').forEach((button) => button.addEventListener('click', () => snapshot(button.dataset.snapshot)));
-$('focus-close').addEventListener('click', () => {
+function closeFocus() {
   const closed = focusId;
   focusId = null; if (focusViewer) focusViewer.close(); focusViewer = null; drawFocus();
   // The keyboard goes back to the tile it came from, not to the top of the page.
   document.querySelector(`.tile[data-enrolment="${closed}"] .open-tile`)?.focus();
+}
+$('focus-close').addEventListener('click', closeFocus);
+// Escape closes the candidate's panel from anywhere in it, as "close" does; not from a field
+// that holds typed text (a reason, a message), which Escape would otherwise throw away.
+$('focus').addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || event.defaultPrevented || !focusId) return;
+  if (event.target.matches('input:not([type=checkbox]), textarea') && event.target.value) return;
+  event.preventDefault();
+  closeFocus();
 });
 $('focus-listen').addEventListener('change', (event) => { $('focus-audio').muted = !event.target.checked; });
 $('focus-audio').muted = true;
@@ -425,7 +481,10 @@ $('focus-chat-form').addEventListener('submit', async (event) => {
 $('next-step').addEventListener('click', async () => {
   const to = $('next-step').dataset.to;
   // Two clicks: a room step is final for everyone in the room.
-  if (armedStep !== to) { armedStep = to; drawStage(); setTimeout(() => { armedStep = null; drawStage(); }, 5000); return; }
+  // One timer at a time: the timer of a step confirmed a moment ago disarmed the next step early
+  // (Enter, Enter to start the room, then Enter on "Collect" and the second Enter armed it again).
+  clearTimeout(armedStepTimer);
+  if (armedStep !== to) { armedStep = to; drawStage(); armedStepTimer = setTimeout(() => { armedStep = null; drawStage(); }, 5000); return; }
   armedStep = null;
   const answer = await post(data.urls.advance, { to, force: forceCollect && to === 'collected' });
   forceCollect = false;
