@@ -19,8 +19,13 @@ from tests.servers import BASE_DIR, CeleryWorker, Stack, artifact_dir, running_s
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--no-proxy-server", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-proxy-server",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 860}
 DOCS_SCREENSHOTS = BASE_DIR / "docs" / "screenshots"
@@ -68,6 +73,28 @@ def live_stack_with_media(request, transactional_db, celery_worker) -> Iterator[
         yield stack
 
 
+# A fake camera and microphone (and the permission prompt answered yes): the waiting room, the system
+# check, the exam page of a proctored sitting and the proctor's room ask for media.
+MEDIA_ARGS = [
+    *CHROMIUM_ARGS,
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+
+@pytest.fixture(scope="module")
+def media_browser() -> Iterator[Browser]:
+    """Headless Chromium with fake media devices, shared by a module's tests (see `browser`)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not at {CHROMIUM}: apt-get install chromium (make chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=MEDIA_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Headless Chromium, shared by a module's tests; each test gets fresh contexts.
@@ -78,7 +105,9 @@ def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not at {CHROMIUM}: apt-get install chromium (make chromium)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         yield chromium
         chromium.close()
 
@@ -104,7 +133,9 @@ def new_context(request, browser: Browser) -> Iterator[Callable[..., BrowserCont
         for c, context in enumerate(contexts):
             for p, page in enumerate(context.pages):
                 try:
-                    page.screenshot(path=str(folder / f"failure-context{c}-page{p}.png"), full_page=True)
+                    page.screenshot(
+                        path=str(folder / f"failure-context{c}-page{p}.png"), full_page=True
+                    )
                 except Exception as exc:  # a crashed page: the logs will have to do
                     print(f"no screenshot of context {c} page {p}: {exc}")
     for context in contexts:
@@ -136,7 +167,9 @@ def screenshot(request) -> Callable[[Page, str], None]:
 
     def shot(page: Page, name: str, *, full_page: bool = False) -> None:
         path = folder / f"{name}.png"
-        page.evaluate("window.scrollTo(0, 0)")  # clicks scroll the page; the docs show it from the top
+        page.evaluate(
+            "window.scrollTo(0, 0)"
+        )  # clicks scroll the page; the docs show it from the top
         page.screenshot(path=str(path), full_page=full_page)
         if os.environ.get("UPDATE_SCREENSHOTS") == "1":
             DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)

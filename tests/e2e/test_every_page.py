@@ -28,7 +28,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from complaints.services import complaint_file
 from exams.middleware import DEVICE_COOKIE
@@ -50,7 +50,7 @@ from grading.services import attempt_score
 from grading.services.corrections import key_correction_preview
 from grading.services.marking import assignment_set
 from tests.e2e.axe import axe_violations, describe
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DOCS_SCREENSHOTS, VIEWPORT
+from tests.e2e.conftest import DOCS_SCREENSHOTS, VIEWPORT
 from tests.factories import PASSWORD, UserFactory
 from tests.servers import artifact_dir
 
@@ -430,22 +430,6 @@ def build_world(language: str) -> World:
 
 
 # --- the browser -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def media_browser() -> Browser:
-    """Chromium with a fake camera and microphone: the waiting room and system check ask for them."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                *CHROMIUM_ARGS,
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 ENGLISH_OR_LATIN = re.compile(r"[A-Za-z]{2,}")

@@ -22,13 +22,12 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from exams.models import Attempt, AttemptEvent, Room
 from proctoring import services
 from proctoring.models import CheckIn, Incident, IncidentKind, RoomSession
 from tests.e2e.axe import axe_violations, describe
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import PASSWORD, UserFactory, enrol, make_sitting
 from tests.servers import wait_until
 
@@ -73,16 +72,6 @@ DESCRIBE_ACTIVE = """() => {
   const text = (el.getAttribute('aria-label') || el.textContent || el.value || '').trim().slice(0, 40);
   return `${el.tagName.toLowerCase()}${id}${action}${tile} "${text}"`;
 }"""
-
-
-@pytest.fixture(scope="module")
-def media_browser() -> Iterator[Browser]:
-    # Fake camera, microphone and screen, as in test_proctor_room.py: the room page views media.
-    args = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

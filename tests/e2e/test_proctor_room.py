@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from exams.middleware import DEVICE_COOKIE
 from exams.models import Attempt, Room
@@ -23,30 +23,15 @@ from exams.services import attempt_start
 from proctoring import services
 from proctoring.models import CheckIn, Incident, IncidentKind, SystemCheck
 from tests.e2e.axe import axe_violations, describe
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from tests.e2e.conftest import VIEWPORT
 from tests.factories import PASSWORD, UserFactory, enrol, make_sitting
 from tests.servers import wait_until
 
 pytestmark = pytest.mark.e2e
 
-MEDIA_ARGS = [
-    *CHROMIUM_ARGS,
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
 WAIT = 20_000
 # The servers under test read it from the environment (tests/servers.py passes ours on).
 MEDIA_GRACE_SECONDS = 8
-
-
-@pytest.fixture(scope="module")
-def media_browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=MEDIA_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(autouse=True)

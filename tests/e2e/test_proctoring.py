@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,11 +17,11 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 from PIL import Image, ImageStat
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from exams.models import Attempt, AttemptEvent, AttemptStatus, Room
 from proctoring.models import CheckIn, Incident, IncidentKind, Still
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from tests.e2e.conftest import VIEWPORT
 from tests.factories import PASSWORD, UserFactory, enrol, make_sitting
 from tests.servers import wait_until
 
@@ -30,17 +29,8 @@ pytestmark = pytest.mark.e2e
 
 # The fake devices: a camera and microphone, and getDisplayMedia giving a whole "monitor" with no
 # prompt (measured on Chromium 156, see tests/proctoring/media/test_browser_media.py).
-MEDIA_ARGS = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 # Several pages, two servers and media on a 2-core machine: allow more than expect's 5 s.
 WAIT = 20_000
-
-
-@pytest.fixture(scope="module")
-def media_browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=MEDIA_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def _sign_in(page: Page, base: str, username: str) -> None:
