@@ -446,16 +446,37 @@ SHOWN_TEXT = """() => {
 }"""
 
 
+def english_words(text: str, world: World) -> list[str]:
+    """The Latin words of `text` that a page or mail in the world's language should not hold."""
+    allowed = (
+        SAME_IN_EVERY_LANGUAGE | CHROMES_OWN_WORDS.get(world.language, set()) | set(world.usernames)
+    )
+    return sorted(
+        {w for w in ENGLISH_OR_LATIN.findall(text) if w not in allowed and not CODE.fullmatch(w)}
+    )
+
+
 class Visitor:
     """One person's browser, in the world's language; checks each page it opens."""
 
     def __init__(
-        self, browser: Browser, base: str, world: World, username: str, *, device: str | None = None
+        self,
+        browser: Browser,
+        base: str,
+        world: World,
+        username: str,
+        *,
+        device: str | None = None,
+        chosen: bool = True,
     ) -> None:
+        """`chosen`: the world's language is already chosen on this browser (its cookie); else the
+        browser asks for English and the person uses the switch."""
         self.base, self.world, self.username = base, world, username
         self.context: BrowserContext = browser.new_context(viewport=VIEWPORT, locale="en-GB")
         self.context.set_default_timeout(20_000)
-        cookies = [{"name": "django_language", "value": world.language, "url": base}]
+        cookies = (
+            [{"name": "django_language", "value": world.language, "url": base}] if chosen else []
+        )
         if device:
             cookies.append({"name": DEVICE_COOKIE, "value": device, "url": base})
         self.context.add_cookies(cookies)
@@ -489,6 +510,7 @@ class Visitor:
         return self.page
 
     def check(self, path: str) -> None:
+        """Note what is wrong with the page as it is now: its language, axe, English words."""
         where = f"[{self.world.language}] {self.username} {path}"
         lang = self.page.evaluate("document.documentElement.lang")
         if lang != self.world.language:
@@ -497,18 +519,7 @@ class Visitor:
         if violations:
             self.failures.append(f"{where}: axe\n{describe(violations)}")
         if self.world.language != "en":
-            allowed = (
-                SAME_IN_EVERY_LANGUAGE
-                | CHROMES_OWN_WORDS.get(self.world.language, set())
-                | set(self.world.usernames)
-            )
-            english = sorted(
-                {
-                    w
-                    for w in ENGLISH_OR_LATIN.findall(self.page.evaluate(SHOWN_TEXT))
-                    if w not in allowed and not CODE.fullmatch(w)
-                }
-            )
+            english = english_words(self.page.evaluate(SHOWN_TEXT), self.world)
             if english:
                 self.failures.append(f"{where}: English words {english[:15]}")
 
