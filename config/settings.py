@@ -300,6 +300,8 @@ MASS_DROP_MIN = env_int("MASS_DROP_MIN", 3)
 # --- I18n, static, media, mail -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("mn", "Монгол"), ("zh-hans", "简体中文")]
+# Each language writes dates its own way (config/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = "config.formats"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Ulaanbaatar")
 USE_I18N = True

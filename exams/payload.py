@@ -10,8 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -60,7 +58,7 @@ def clock_payload(attempt: Attempt, now: datetime) -> dict[str, Any]:
         "status": attempt.status,
         "serverNow": int(now.timestamp() * 1000),
         "deadline": int(attempt.deadline.timestamp() * 1000),
-        "deadlineLabel": time_format(timezone.localtime(attempt.deadline), "H:i"),
+        "deadlineLabel": attempt.exam.clock(attempt.deadline),
         "graceMs": int((attempt.answers_close_at() - attempt.deadline).total_seconds() * 1000),
         "lastSeq": attempt.last_seq,
         "locked": attempt.is_locked,

@@ -13,7 +13,7 @@ from exams.groups import attempt_changed
 from exams.models import Attempt
 
 from .models import EvidenceAccess, Incident, IncidentKind, RoomEvent
-from .services._common import clock, log_room_event, push_tile_after_commit
+from .services._common import log_room_event, push_tile_after_commit
 from .services.incidents import system_incident_close, system_incident_open
 
 
@@ -32,7 +32,7 @@ def show_attempt_change_to_room(sender, attempt_id: int, message: dict, **kwargs
             # Issue 10, point 25 (exams.continuity): a server outage was credited, or ended the
             # attempt for rescheduling; the room's log says so, with no proctor as the actor.
             credited = message.get("creditSeconds")
-            note = (_("Server outage: %(seconds)s s credited; new end %(end)s.") % {"seconds": credited, "end": clock(attempt.deadline)}
+            note = (_("Server outage: %(seconds)s s credited; new end %(end)s.") % {"seconds": credited, "end": attempt.exam.clock(attempt.deadline)}
                     if credited is not None else _("Server outage too long: the attempt ended, to be rescheduled."))
             log_room_event(room_id=attempt.enrolment.room_id, kind=RoomEvent.Kind.EXTENDED, at=now, enrolment=attempt.enrolment,
                            reason=note, attempt=attempt.pk, outage=message["outage"], system=True)

@@ -24,7 +24,7 @@ def attempt_summary(attempt: Attempt | None) -> dict[str, Any] | None:
         return None
     return {
         "id": attempt.pk, "status": attempt.status, "deadline": _ms(attempt.deadline),
-        "deadlineLabel": time_format(timezone.localtime(attempt.deadline), "H:i"),
+        "deadlineLabel": attempt.exam.clock(attempt.deadline),
         "pausedAt": _ms(attempt.paused_at), "pauseReason": attempt.pause_reason,
         "locked": attempt.is_locked, "lockReason": attempt.lock_reason, "endReason": attempt.end_reason,
     }
@@ -79,7 +79,7 @@ def room_tiles(room: Room) -> list[dict[str, Any]]:
     enrolments = list(Enrolment.objects.filter(room=room).select_related("candidate").order_by("seat", "pk"))
     ids = [e.pk for e in enrolments]
     checkins = {c.enrolment_id: c for c in CheckIn.objects.filter(enrolment_id__in=ids)}
-    attempts = {a.enrolment_id: a for a in Attempt.objects.filter(enrolment_id__in=ids, is_practice=False)}
+    attempts = {a.enrolment_id: a for a in Attempt.objects.filter(enrolment_id__in=ids, is_practice=False).select_related("exam")}
     open_kinds: dict[int, list[str]] = {}
     for enrolment_id, kind in Incident.objects.filter(enrolment_id__in=ids, by_system=True, ended_at__isnull=True).values_list("enrolment_id", "kind"):
         open_kinds.setdefault(enrolment_id, []).append(kind)
@@ -97,7 +97,7 @@ def room_tiles(room: Room) -> list[dict[str, Any]]:
 def candidate_tile(enrolment_id: int) -> dict[str, Any]:
     enrolment = Enrolment.objects.select_related("candidate").get(pk=enrolment_id)
     checkin = CheckIn.objects.filter(enrolment=enrolment).first()
-    attempt = Attempt.objects.filter(enrolment=enrolment, is_practice=False).first()
+    attempt = Attempt.objects.filter(enrolment=enrolment, is_practice=False).select_related("exam").first()
     open_kinds = list(Incident.objects.filter(enrolment=enrolment, by_system=True, ended_at__isnull=True).values_list("kind", flat=True))
     unread = Message.objects.filter(enrolment=enrolment, from_proctor=False, read_at__isnull=True).count()
     check = SystemCheck.objects.filter(candidate_id=enrolment.candidate_id).order_by("-at").first()
@@ -109,7 +109,7 @@ def incident_payload(incident: Incident) -> dict[str, Any]:
     return {
         "id": incident.pk, "enrolment": incident.enrolment_id, "kind": incident.kind,
         "label": str(incident.get_kind_display()), "bySystem": incident.by_system,
-        "at": _ms(incident.at), "atLabel": time_format(timezone.localtime(incident.at), "H:i:s"),
+        "at": _ms(incident.at), "atLabel": incident.enrolment.sitting.exam.clock(incident.at, seconds=True),
         "endedAt": _ms(incident.ended_at), "note": incident.note,
         # How long a system incident lasted ("" while open: the room counts it on from `at`).
         "lasted": str(incident.duration_label()),
@@ -121,7 +121,7 @@ def incident_payload(incident: Incident) -> dict[str, Any]:
 def message_payload(message: Message) -> dict[str, Any]:
     return {
         "id": message.pk, "enrolment": message.enrolment_id, "fromProctor": message.from_proctor,
-        "text": message.text, "at": _ms(message.at), "atLabel": time_format(timezone.localtime(message.at), "H:i"),
+        "text": message.text, "at": _ms(message.at), "atLabel": message.enrolment.sitting.exam.clock(message.at),
         "read": message.read_at is not None,
     }
 
@@ -132,17 +132,17 @@ def room_session_payload(session: RoomSession) -> dict[str, Any]:
 
 
 def room_incidents(room: Room, limit: int = 200) -> list[dict[str, Any]]:
-    incidents = Incident.objects.filter(enrolment__room=room).select_related("raised_by")[:limit]
+    incidents = Incident.objects.filter(enrolment__room=room).select_related("raised_by", "enrolment__sitting__exam")[:limit]
     return [incident_payload(i) for i in incidents]
 
 
 def room_messages(room: Room, limit: int = 500) -> list[dict[str, Any]]:
-    messages = Message.objects.filter(enrolment__room=room).order_by("-at", "-id")[:limit]
+    messages = Message.objects.filter(enrolment__room=room).select_related("enrolment__sitting__exam").order_by("-at", "-id")[:limit]
     return [message_payload(m) for m in reversed(list(messages))]
 
 
 def candidate_messages(enrolment_id: int) -> list[dict[str, Any]]:
-    return [message_payload(m) for m in Message.objects.filter(enrolment_id=enrolment_id)]
+    return [message_payload(m) for m in Message.objects.filter(enrolment_id=enrolment_id).select_related("enrolment__sitting__exam")]
 
 
 def open_incident_kinds(enrolment_id: int) -> set[str]:

@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import time_format
 from django.utils.translation import gettext as _
+
+from languages.services import in_language_of
 
 from ..audit import audit_append
 from ..groups import push_to_attempt_after_commit
@@ -129,7 +130,7 @@ def outage_settle(
         # on each other in opposite orders.
         stopped = (
             Attempt.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("exam")
+            .select_related("exam", "candidate")
             .filter(
                 status=AttemptStatus.IN_PROGRESS,
                 paused_at__isnull=True,
@@ -166,18 +167,27 @@ def outage_settle(
         return outage
 
 
-def _credit_notice(outage: Outage, credit: timedelta, new_deadline: datetime) -> str:
+def _for_the_candidate(attempt: Attempt):
+    """What the candidate is told is stored as text: written in their language, on the exam's clock."""
+    return in_language_of(attempt.candidate, default=attempt.exam.language)
+
+
+def _credit_notice(
+    attempt: Attempt, outage: Outage, credit: timedelta, new_deadline: datetime
+) -> str:
     seconds = int(credit.total_seconds())
-    return _(
-        "The exam server was unavailable from %(start)s to %(end)s. Your clock was stopped for that time: "
-        "%(minutes)s min %(seconds)s s added. Your exam now ends at %(new_end)s."
-    ) % {
-        "start": _clock(outage.started_at),
-        "end": _clock(outage.ended_at),
-        "minutes": seconds // 60,
-        "seconds": seconds % 60,
-        "new_end": _clock(new_deadline),
-    }
+    clock = attempt.exam.clock
+    with _for_the_candidate(attempt):
+        return _(
+            "The exam server was unavailable from %(start)s to %(end)s. Your clock was stopped for that time: "
+            "%(minutes)s min %(seconds)s s added. Your exam now ends at %(new_end)s."
+        ) % {
+            "start": clock(outage.started_at, seconds=True),
+            "end": clock(outage.ended_at, seconds=True),
+            "minutes": seconds // 60,
+            "seconds": seconds % 60,
+            "new_end": clock(new_deadline, seconds=True),
+        }
 
 
 def _credit(
@@ -186,7 +196,7 @@ def _credit(
     old_deadline = attempt.deadline
     attempt.deadline = new_deadline
     attempt.save(update_fields=["deadline"])
-    notice = _credit_notice(outage, credit, new_deadline)
+    notice = _credit_notice(attempt, outage, credit, new_deadline)
     AttemptEvent.objects.create(
         attempt=attempt,
         kind=AttemptEvent.Kind.SYSTEM_PAUSED,
@@ -238,10 +248,14 @@ def _interrupt(attempt: Attempt, *, outage: Outage, lost: timedelta, now: dateti
     attempt.status = AttemptStatus.INTERRUPTED
     # Answers stopped at the outage's start; everything stored until then is kept for the record.
     attempt.submitted_at, attempt.submitted_by = outage.started_at, SubmittedBy.OUTAGE
-    attempt.end_reason = _(
-        "The exam server was unavailable from %(start)s to %(end)s, too long to continue today. By the rules "
-        "(002:1.4.3) this sitting has ended for you and you will be given a new date. Your answers are kept."
-    ) % {"start": _clock(outage.started_at), "end": _clock(outage.ended_at)}
+    with _for_the_candidate(attempt):
+        attempt.end_reason = _(
+            "The exam server was unavailable from %(start)s to %(end)s, too long to continue today. By the rules "
+            "(002:1.4.3) this sitting has ended for you and you will be given a new date. Your answers are kept."
+        ) % {
+            "start": attempt.exam.clock(outage.started_at, seconds=True),
+            "end": attempt.exam.clock(outage.ended_at, seconds=True),
+        }
     attempt.save(update_fields=["status", "submitted_at", "submitted_by", "end_reason"])
     AttemptEvent.objects.create(
         attempt=attempt,
@@ -259,10 +273,6 @@ def _interrupt(attempt: Attempt, *, outage: Outage, lost: timedelta, now: dateti
     push_to_attempt_after_commit(
         attempt.pk, {"type": "attempt.state", "notice": attempt.end_reason, "outage": outage.pk}
     )
-
-
-def _clock(moment: datetime) -> str:
-    return time_format(timezone.localtime(moment), "H:i:s")
 
 
 # --- the candidate's side (point 26) ----------------------------------------------------------------
@@ -313,7 +323,9 @@ def connection_back(*, attempt_id: int, now: datetime | None = None) -> AttemptE
     with transaction.atomic():
         # Race: two tabs reconnecting together. The row lock lets one of them take `lost_at`.
         connection = (
-            AttemptConnection.objects.select_for_update(no_key=True).filter(attempt_id=attempt_id).first()
+            AttemptConnection.objects.select_for_update(no_key=True)
+            .filter(attempt_id=attempt_id)
+            .first()
         )
         if connection is None or connection.lost_at is None:
             return None
@@ -324,7 +336,7 @@ def connection_back(*, attempt_id: int, now: datetime | None = None) -> AttemptE
             return None
         attempt = (
             Attempt.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("enrolment", "exam")
+            .select_related("enrolment", "exam", "candidate")
             .filter(pk=attempt_id, status=AttemptStatus.IN_PROGRESS)
             .first()
         )
@@ -362,16 +374,18 @@ def _credit_mass_drop(attempt: Attempt, *, lost_at: datetime, now: datetime) -> 
     attempt.deadline = new_deadline
     attempt.save(update_fields=["deadline"])
     seconds = int(credit.total_seconds())
-    notice = _(
-        "The connection to the exam server was lost for most candidates from %(start)s to %(end)s. Your clock "
-        "was stopped for that time: %(minutes)s min %(seconds)s s added. Your exam now ends at %(new_end)s."
-    ) % {
-        "start": _clock(lost_at),
-        "end": _clock(now),
-        "minutes": seconds // 60,
-        "seconds": seconds % 60,
-        "new_end": _clock(new_deadline),
-    }
+    clock = attempt.exam.clock
+    with _for_the_candidate(attempt):
+        notice = _(
+            "The connection to the exam server was lost for most candidates from %(start)s to %(end)s. Your clock "
+            "was stopped for that time: %(minutes)s min %(seconds)s s added. Your exam now ends at %(new_end)s."
+        ) % {
+            "start": clock(lost_at, seconds=True),
+            "end": clock(now, seconds=True),
+            "minutes": seconds // 60,
+            "seconds": seconds % 60,
+            "new_end": clock(new_deadline, seconds=True),
+        }
     AttemptEvent.objects.create(
         attempt=attempt,
         kind=AttemptEvent.Kind.SYSTEM_PAUSED,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext_lazy as _
 
 from languages.names import person_name
@@ -61,6 +64,11 @@ class Exam(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clock(self, moment: datetime, *, seconds: bool = False) -> str:
+        """The moment's time of day on this exam's clock ("09:30"), as every message to its candidates
+        and proctors says it, whatever time zone the server or the request runs in."""
+        return time_format(timezone.localtime(moment, ZoneInfo(self.time_zone)), "H:i:s" if seconds else "H:i")
 
     @property
     def duration(self) -> timedelta:

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from ..form_cache import form_rules
@@ -107,10 +106,6 @@ class _Refused(Exception):
         self.code, self.reason = code, reason
 
 
-def _clock(moment: datetime) -> str:
-    return time_format(timezone.localtime(moment), "H:i:s")
-
-
 def _attempt_refusal(attempt: Attempt | None, change: AnswerChange, now: datetime) -> _Refused | None:
     if attempt is None or attempt.candidate_id != change.candidate_id:
         return _Refused("not_found", _("No such attempt."))
@@ -119,7 +114,7 @@ def _attempt_refusal(attempt: Attempt | None, change: AnswerChange, now: datetim
     if not attempt.is_in_progress:
         return _Refused(
             "submitted",
-            _("This attempt was submitted at %(time)s; answers are no longer accepted.") % {"time": _clock(attempt.submitted_at)},
+            _("This attempt was submitted at %(time)s; answers are no longer accepted.") % {"time": attempt.exam.clock(attempt.submitted_at, seconds=True)},
         )
     if attempt.is_locked:
         return _Refused("locked", attempt.lock_reason)
@@ -133,7 +128,7 @@ def _attempt_refusal(attempt: Attempt | None, change: AnswerChange, now: datetim
         return _Refused(
             "late",
             _("Time ran out at %(deadline)s; this answer arrived at %(now)s and was not saved.")
-            % {"deadline": _clock(attempt.deadline), "now": _clock(arrived)},
+            % {"deadline": attempt.exam.clock(attempt.deadline, seconds=True), "now": attempt.exam.clock(arrived, seconds=True)},
         )
     return None
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from ..continuity import clock_may_submit
@@ -18,10 +17,6 @@ from ..groups import push_to_attempt_after_commit
 from ..models import Attempt, AttemptEvent, AttemptStatus, Enrolment, Exam, SubmittedBy
 from ..selectors import blueprint_slots, live_pool_cached
 from .form_writes import write_form
-
-
-def _local_time(moment: datetime) -> str:
-    return time_format(timezone.localtime(moment), "H:i:s")
 
 
 def _event(attempt: Attempt, kind: str, at: datetime, *, actor=None, **detail) -> None:
@@ -71,11 +66,11 @@ def attempt_start(*, candidate: AbstractBaseUser, enrolment_id: int, device_id: 
             raise ExamError(_("Confirm your name and grade before you start."), code="identity")
         sitting = enrolment.sitting
         if now < sitting.starts_at:
-            raise ExamError(_("The exam starts at %(time)s.") % {"time": _local_time(sitting.starts_at)}, code="early")
+            raise ExamError(_("The exam starts at %(time)s.") % {"time": sitting.exam.clock(sitting.starts_at, seconds=True)}, code="early")
         # A proctored sitting's entry closes relative to its room's start (start_refusal).
         if not sitting.proctored and now > sitting.entry_closes_at:
             raise ExamError(
-                _("Entry closed at %(time)s; you are recorded as absent.") % {"time": _local_time(sitting.entry_closes_at)},
+                _("Entry closed at %(time)s; you are recorded as absent.") % {"time": sitting.exam.clock(sitting.entry_closes_at, seconds=True)},
                 code="late",
             )
         from proctoring.services import start_refusal
@@ -127,7 +122,7 @@ def attempt_open_on_device(*, attempt_id: int, device_id: str, now: datetime | N
         attempt.lock_reason = _(
             "The attempt was opened on a second device at %(time)s. It is locked until the exam staff "
             "move it to one device."
-        ) % {"time": _local_time(now)}
+        ) % {"time": attempt.exam.clock(now, seconds=True)}
         attempt.save(update_fields=["locked_at", "pending_device_id", "lock_reason"])
         _event(attempt, AttemptEvent.Kind.DEVICE_REFUSED, now, device=device_id[:8], first_device=attempt.device_id[:8])
         push_to_attempt_after_commit(attempt.pk, {"type": "attempt.locked", "reason": attempt.lock_reason})

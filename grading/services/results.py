@@ -155,7 +155,7 @@ class SittingOpen:
 
 def _local(moment: datetime, sitting: Sitting) -> str:
     zone = sitting.exam.time_zone
-    return f"{date_format(timezone.localtime(moment, ZoneInfo(zone)), 'j M H:i')} ({zone})"
+    return f"{date_format(timezone.localtime(moment, ZoneInfo(zone)), 'SHORT_DATETIME_FORMAT')} ({zone})"
 
 
 def sitting_open_for_writing(sitting: Sitting, now: datetime) -> SittingOpen | None:

@@ -6,17 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.utils import timezone
-from django.utils.formats import time_format
 
 from exams.models import Enrolment
 
 from ..groups import candidate_group, push_after_commit, room_group
 from ..models import RoomEvent
-
-
-def clock(moment: datetime) -> str:
-    return time_format(timezone.localtime(moment), "H:i")
 
 
 def log_room_event(*, room_id: int, kind: str, at: datetime, actor: AbstractBaseUser | None = None,

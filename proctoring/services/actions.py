@@ -19,7 +19,7 @@ from exams.services import attempt_hand_over
 
 from ..errors import ProctoringError
 from ..models import RoomEvent
-from ._common import clock, log_room_event, push_tile_after_commit
+from ._common import log_room_event, push_tile_after_commit
 
 MAX_EXTENSION_MINUTES = 120
 
@@ -117,7 +117,7 @@ def attempt_disqualify(*, attempt_id: int, by: AbstractBaseUser, reason: str, no
         attempt.end_reason = reason
         attempt.paused_at = None
         attempt.save(update_fields=["status", "submitted_at", "submitted_by", "end_reason", "paused_at"])
-        _record(attempt, kind=AttemptEvent.Kind.DISQUALIFIED, now=now, by=by, reason=reason, at_clock=clock(now))
+        _record(attempt, kind=AttemptEvent.Kind.DISQUALIFIED, now=now, by=by, reason=reason, at_clock=attempt.exam.clock(now))
         push_to_attempt_after_commit(attempt.pk, {"type": "attempt.ended", "reason": reason})
         return attempt
 

@@ -13,7 +13,7 @@ from exams.models import Attempt, Enrolment
 
 from ..errors import ProctoringError
 from ..models import CheckIn, RoomEvent, RoomSession
-from ._common import clock, log_room_event, push_tile_after_commit, push_to_candidate_after_commit
+from ._common import log_room_event, push_tile_after_commit, push_to_candidate_after_commit
 from .entry import entry_closed, room_session_for
 
 
@@ -30,19 +30,19 @@ def checkin_arrive(*, enrolment_id: int, candidate: AbstractBaseUser, now: datet
     """Put the candidate in the waiting room, during the entry window; return their check-in."""
     now = now or timezone.now()
     with transaction.atomic():
-        enrolment = Enrolment.objects.select_related("sitting").filter(pk=enrolment_id, candidate=candidate).first()
+        enrolment = Enrolment.objects.select_related("sitting__exam").filter(pk=enrolment_id, candidate=candidate).first()
         if enrolment is None:
             raise ProctoringError(_("No such enrolment."), code="not_found")
         sitting = enrolment.sitting
         if not sitting.proctored:
             raise ProctoringError(_("This sitting has no waiting room."), code="not_proctored")
         if now < sitting.entry_opens_at:
-            raise ProctoringError(_("The waiting room opens at %(time)s.") % {"time": clock(sitting.entry_opens_at)}, code="early")
+            raise ProctoringError(_("The waiting room opens at %(time)s.") % {"time": enrolment.sitting.exam.clock(sitting.entry_opens_at)}, code="early")
         checkin = _checkin_locked(enrolment)
         if checkin.arrived_at is None and checkin.status == CheckIn.Status.WAITING:
             if (closed_at := entry_closed(enrolment, room_session_for(enrolment.room_id), now)) is not None:
                 raise ProctoringError(
-                    _("Entry closed at %(time)s; you are recorded as absent.") % {"time": clock(closed_at)}, code="late"
+                    _("Entry closed at %(time)s; you are recorded as absent.") % {"time": enrolment.sitting.exam.clock(closed_at)}, code="late"
                 )
             checkin.arrived_at = now
             checkin.save(update_fields=["arrived_at"])
@@ -69,7 +69,7 @@ def _decidable(enrolment: Enrolment, checkin: CheckIn, now: datetime) -> None:
     if Attempt.objects.filter(enrolment=enrolment, is_practice=False).exists():
         raise ProctoringError(_("This candidate has already started."))
     if (closed_at := entry_closed(enrolment, room_session_for(enrolment.room_id), now)) is not None:
-        raise ProctoringError(_("Entry closed at %(time)s.") % {"time": clock(closed_at)})
+        raise ProctoringError(_("Entry closed at %(time)s.") % {"time": enrolment.sitting.exam.clock(closed_at)})
 
 
 def checkin_admit(*, enrolment_id: int, by: AbstractBaseUser, now: datetime | None = None) -> CheckIn:
@@ -145,7 +145,7 @@ def absentees_mark(*, now: datetime | None = None, room_id: int | None = None, r
             ).exists():
                 continue
             closed_at = entry_closed(enrolment, room_session_for(enrolment.room_id), now) or now
-            why = reason or _("Had not started when entry closed at %(time)s.") % {"time": clock(closed_at)}
+            why = reason or _("Had not started when entry closed at %(time)s.") % {"time": enrolment.sitting.exam.clock(closed_at)}
             checkin.status, checkin.decided_at, checkin.reason = CheckIn.Status.ABSENT, now, why
             checkin.save(update_fields=["status", "decided_at", "reason"])
             log_room_event(room_id=enrolment.room_id, kind=RoomEvent.Kind.ABSENT, at=now, enrolment=enrolment, reason=why)

@@ -18,7 +18,6 @@ from exams.models import Enrolment
 
 from ..errors import ProctoringError
 from ..models import CheckIn, RoomSession
-from ._common import clock
 
 
 def room_session_for(room_id: int, *, lock: bool = False) -> RoomSession:
@@ -68,7 +67,7 @@ def start_refusal(enrolment: Enrolment, start_code: str, now: datetime) -> Proct
         return None
     session = _room_session_shared(enrolment.room_id)
     if (closed_at := entry_closed(enrolment, session, now)) is not None:
-        return ProctoringError(_("Entry closed at %(time)s; you are recorded as absent.") % {"time": clock(closed_at)}, code="late")
+        return ProctoringError(_("Entry closed at %(time)s; you are recorded as absent.") % {"time": enrolment.sitting.exam.clock(closed_at)}, code="late")
     checkin = CheckIn.objects.filter(enrolment=enrolment).first()
     if checkin is None or checkin.status != CheckIn.Status.ADMITTED:
         return ProctoringError(_("Your proctor has not admitted you yet."), code="not_admitted")

@@ -17,7 +17,6 @@ from exams.models import Attempt, AttemptStatus, Enrolment
 from ..errors import ProctoringError
 from ..models import CheckIn, Incident, IncidentKind, RoomEvent, Still
 from ._common import (
-    clock,
     log_room_event,
     push_tile_after_commit,
     push_to_candidate_after_commit,
@@ -94,7 +93,7 @@ def incident_record(*, enrolment_id: int, by: AbstractBaseUser, kind: str, note:
         # The candidate is told at once what was recorded (and can answer in the chat).
         push_to_candidate_after_commit(enrolment.pk, {
             "type": "candidate.warning", "label": str(incident.get_kind_display()), "note": incident.note,
-            "atLabel": clock(now),
+            "atLabel": enrolment.sitting.exam.clock(now),
         })
         return incident
 

@@ -18,7 +18,7 @@ from languages.names import person_name
 from ..errors import ProctoringError
 from ..groups import push_after_commit, room_group
 from ..models import RoomEvent, RoomSession
-from ._common import clock, log_room_event, push_to_candidate_after_commit
+from ._common import log_room_event, push_to_candidate_after_commit
 from .checkin import absentees_mark
 from .entry import room_session_for
 
@@ -80,7 +80,7 @@ def room_advance(*, room_id: int, by: AbstractBaseUser, to: str, force: bool = F
         sitting = session.room.sitting
         if to == RoomSession.Stage.STARTED:
             if now < sitting.starts_at:
-                raise ProctoringError(_("The sitting starts at %(time)s.") % {"time": clock(sitting.starts_at)})
+                raise ProctoringError(_("The sitting starts at %(time)s.") % {"time": sitting.exam.clock(sitting.starts_at)})
             session.started_at = now
             if sitting.start_code_required:
                 session.start_code = f"{secrets.randbelow(10**START_CODE_DIGITS):0{START_CODE_DIGITS}d}"
@@ -91,7 +91,7 @@ def room_advance(*, room_id: int, by: AbstractBaseUser, to: str, force: bool = F
             kind = RoomEvent.Kind.COLLECTED
         else:
             session.ended_at = now
-            absentees_mark(now=now, room_id=room_id, reason=_("Had not started when the room ended at %(time)s.") % {"time": clock(now)})
+            absentees_mark(now=now, room_id=room_id, reason=_("Had not started when the room ended at %(time)s.") % {"time": sitting.exam.clock(now)})
             kind = RoomEvent.Kind.ENDED
         session.stage = to
         session.save()
