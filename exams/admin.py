@@ -37,14 +37,25 @@ class ItemForm(forms.ModelForm):
     """Edits the item's current wording; saving a live item makes a new version (R-BANK-2)."""
 
     stem = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("Cause–effect items only"))
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Cause–effect items only"),
+    )
     option_a = forms.CharField(required=False)
     option_b = forms.CharField(required=False)
     option_c = forms.CharField(required=False)
     option_d = forms.CharField(required=False)
     option_e = forms.CharField(required=False)
-    key = forms.CharField(required=False, help_text=_("Choice items: right letters, e.g. B or A, D. Fill-in: accepted answers separated by |"))
-    guide = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Marking guide"))
+    key = forms.CharField(
+        required=False,
+        help_text=_(
+            "Choice items: right letters, e.g. B or A, D. Fill-in: accepted answers separated by |"
+        ),
+    )
+    guide = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Marking guide")
+    )
     image = forms.ImageField(required=False)
 
     class Meta:
@@ -67,12 +78,22 @@ class ItemForm(forms.ModelForm):
         if not kind:
             return data
         separator = "|" if kind == ItemKind.FILL_IN else ","
-        options = [{"id": letter, "text": data.get(f"option_{letter.lower()}", "")} for letter in OPTION_LETTERS]
+        options = [
+            {"id": letter, "text": data.get(f"option_{letter.lower()}", "")}
+            for letter in OPTION_LETTERS
+        ]
         if kind not in ItemKind.choice_kinds() or kind == ItemKind.CAUSE_EFFECT:
             options = []
         content = ItemContent(
-            stem=data.get("stem", ""), reason=data.get("reason", ""), guide=data.get("guide", ""), options=options,
-            key=[k.strip().upper() if kind in ItemKind.choice_kinds() else k.strip() for k in (data.get("key") or "").split(separator) if k.strip()],
+            stem=data.get("stem", ""),
+            reason=data.get("reason", ""),
+            guide=data.get("guide", ""),
+            options=options,
+            key=[
+                k.strip().upper() if kind in ItemKind.choice_kinds() else k.strip()
+                for k in (data.get("key") or "").split(separator)
+                if k.strip()
+            ],
             image=data.get("image") or None,
         )
         try:
@@ -82,7 +103,7 @@ class ItemForm(forms.ModelForm):
         return data
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.StackedInline):
     """History shown beside its owner: never added to, edited or deleted from the admin."""
 
     extra = 0
@@ -109,8 +130,23 @@ class ItemAdmin(admin.ModelAdmin):
     inlines = [ItemVersionInline]
     fieldsets = [
         (None, {"fields": ["code", "topic", "kind", "status", "difficulty", "is_sample"]}),
-        (_("Wording (saving a live item makes a new version)"),
-         {"fields": ["stem", "reason", "option_a", "option_b", "option_c", "option_d", "option_e", "key", "guide", "image"]}),
+        (
+            _("Wording (saving a live item makes a new version)"),
+            {
+                "fields": [
+                    "stem",
+                    "reason",
+                    "option_a",
+                    "option_b",
+                    "option_c",
+                    "option_d",
+                    "option_e",
+                    "key",
+                    "guide",
+                    "image",
+                ]
+            },
+        ),
     ]
 
     @admin.display(description=_("version"))
@@ -122,28 +158,44 @@ class ItemAdmin(admin.ModelAdmin):
         item_revise(item=obj, content=form.content, by=request.user)
 
 
-class BlueprintInline(admin.TabularInline):
+class BlueprintInline(admin.StackedInline):
     model = BlueprintEntry
     extra = 1
 
 
 @admin.register(Exam)
 class ExamAdmin(admin.ModelAdmin):
-    list_display = ["code", "title", "is_practice", "item_count", "duration_minutes", "points", "pass_percent",
-                    "evidence_retention_days"]
+    list_display = [
+        "code",
+        "title",
+        "is_practice",
+        "item_count",
+        "duration_minutes",
+        "points",
+        "pass_percent",
+        "evidence_retention_days",
+    ]
     inlines = [BlueprintInline]
 
 
-class RoomInline(admin.TabularInline):
+class RoomInline(admin.StackedInline):
     model = Room
     extra = 1
-    filter_horizontal = ["proctors", "observers"]
+    # Plain multiple selects, not filter_horizontal: its search icons carry an aria-label on a bare
+    # span, which a screen reader ignores (axe: aria-prohibited-attr).
 
 
 class SittingForm(forms.ModelForm):
     class Meta:
         model = Sitting
         fields = "__all__"
+        # One labelled field for the start, not the admin's date and time boxes, whose second box
+        # has no label a screen reader can read (axe: label).
+        widgets = {
+            "starts_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            )
+        }
 
     def clean(self):
         data = super().clean()
@@ -166,7 +218,15 @@ class SittingAdmin(admin.ModelAdmin):
 
 @admin.register(Enrolment)
 class EnrolmentAdmin(admin.ModelAdmin):
-    list_display = ["ticket_number", "candidate", "sitting", "room", "seat", "grade", "identity_confirmed_at"]
+    list_display = [
+        "ticket_number",
+        "candidate",
+        "sitting",
+        "room",
+        "seat",
+        "grade",
+        "identity_confirmed_at",
+    ]
     list_filter = ["sitting", "room"]
     search_fields = ["ticket_number", "candidate__username", "candidate__last_name"]
 
@@ -178,7 +238,17 @@ class AttemptEventInline(ReadOnlyInline):
 
 @admin.register(Attempt)
 class AttemptAdmin(admin.ModelAdmin):
-    list_display = ["pk", "candidate", "exam", "is_practice", "status", "started_at", "deadline", "submitted_at", "locked_at"]
+    list_display = [
+        "pk",
+        "candidate",
+        "exam",
+        "is_practice",
+        "status",
+        "started_at",
+        "deadline",
+        "submitted_at",
+        "locked_at",
+    ]
     list_filter = ["status", "is_practice", "exam"]
     readonly_fields = [f.name for f in Attempt._meta.fields]
     inlines = [AttemptEventInline]

@@ -126,7 +126,7 @@ class AttemptConsumer(RefusingConsumer):
         await self.send_json({"t": "locked", "reason": event["reason"]})
 
     async def attempt_unlocked(self, event: dict) -> None:
-        attempt = await database_sync_to_async(Attempt.objects.get)(pk=self.attempt_id)
+        attempt = await database_sync_to_async(Attempt.objects.select_related("exam").get)(pk=self.attempt_id)
         if attempt.device_id != self.device_id:
             await self.send_json(
                 {"t": "moved", "reason": _("The exam staff moved this attempt to another device.")}
@@ -141,7 +141,7 @@ class AttemptConsumer(RefusingConsumer):
     async def attempt_state(self, event: dict) -> None:
         """A proctor paused, resumed or extended the attempt, or a server outage was credited
         (exams.continuity): the page gets the new clock, and why when the server says so."""
-        attempt = await database_sync_to_async(Attempt.objects.get)(pk=self.attempt_id)
+        attempt = await database_sync_to_async(Attempt.objects.select_related("exam").get)(pk=self.attempt_id)
         # An extension's minutes and reason go with the new clock, for the page to tell the candidate;
         # a notice says why the end moved otherwise (a server outage credited).
         await self._send_state(attempt, extension=event.get("extension"), notice=event.get("notice", ""))
@@ -172,7 +172,7 @@ class AttemptConsumer(RefusingConsumer):
 
     @database_sync_to_async
     def _open(self, attempt_id: int) -> Attempt | None:
-        attempt = Attempt.objects.filter(pk=attempt_id, candidate_id=self.user_id).first()
+        attempt = Attempt.objects.select_related("exam").filter(pk=attempt_id, candidate_id=self.user_id).first()
         if attempt is None:
             return None
         return attempt_open_on_device(attempt_id=attempt.pk, device_id=self.device_id)
@@ -189,7 +189,7 @@ class AttemptConsumer(RefusingConsumer):
         # Before the first state: if most of the sitting was away too, the credit (point 25) moves
         # the deadline, and the page must not see its time as up meanwhile.
         if self.watches_connection and connection_back(attempt_id=attempt.pk):
-            attempt = Attempt.objects.get(pk=attempt.pk)
+            attempt = Attempt.objects.select_related("exam").get(pk=attempt.pk)
         # Issue 10, point 25: a page coming back after a server outage is told why its end moved.
         return attempt, recent_outage_notice(attempt_id=attempt.pk)
 

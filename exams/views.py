@@ -179,7 +179,7 @@ async def attempt_state(request: HttpRequest, user: AbstractBaseUser, attempt_id
 
 
 def _attempt_state(user: AbstractBaseUser, attempt_id: int, device_id: str) -> dict:
-    attempt = _submit_if_overdue(get_object_or_404(Attempt, pk=attempt_id, candidate=user))
+    attempt = _submit_if_overdue(get_object_or_404(Attempt.objects.select_related("exam"), pk=attempt_id, candidate=user))
     return {**clock_payload(attempt, timezone.now()), "thisDevice": attempt.device_id == device_id}
 
 

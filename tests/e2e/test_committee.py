@@ -10,14 +10,15 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from exams.models import AttemptItem, BlueprintEntry, Exam, ItemKind, Sitting
-from exams.services import AnswerChange, attempt_start, attempt_submit, responses_save
+from exams.models import BlueprintEntry, Exam, ItemKind, Sitting
+from exams.services import attempt_start, attempt_submit
 from grading.models import ItemScore, MarkingAssignment, ResultPublication
 from grading.services import assignment_set, attempt_score, mark_submit
 from tests.e2e.axe import axe_violations
 from tests.factories import (
     TopicFactory,
     UserFactory,
+    answer_every_item,
     enrol,
     make_bank,
     make_exam,
@@ -42,27 +43,14 @@ def sit(sitting, room, username):
     attempt = attempt_start(
         candidate=candidate, enrolment_id=enrol(sitting, room, candidate).pk, device_id=DEVICE
     )
-    changes = []
-    for seq, slot in enumerate(
-        AttemptItem.objects.filter(attempt=attempt).select_related("item_version__item"), start=1
-    ):
-        kind = slot.item_version.item.kind
-        value = (
+    answer_every_item(
+        attempt,
+        lambda slot: (
             "An answer for the committee."
-            if kind in (ItemKind.FREE_TEXT, ItemKind.FILL_IN)
+            if slot.item_version.item.kind in (ItemKind.FREE_TEXT, ItemKind.FILL_IN)
             else [0]
-        )
-        changes.append(
-            AnswerChange(
-                attempt_id=attempt.pk,
-                candidate_id=candidate.pk,
-                device_id=DEVICE,
-                position=slot.position,
-                seq=seq,
-                value=value,
-            )
-        )
-    assert all(r.ok for r in responses_save(changes=changes))
+        ),
+    )
     attempt_submit(attempt_id=attempt.pk, by="candidate")
     attempt_score(attempt_id=attempt.pk)
     return attempt

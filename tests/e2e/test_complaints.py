@@ -17,8 +17,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from complaints.models import Complaint
-from exams.models import AttemptItem, ItemKind
-from exams.services import AnswerChange, attempt_start, attempt_submit, responses_save
+from exams.models import ItemKind
+from exams.services import attempt_start, attempt_submit
 from proctoring.services import (
     attempt_pause,
     attempt_resume,
@@ -26,12 +26,21 @@ from proctoring.services import (
     incident_record,
     message_send,
 )
-from tests.factories import UserFactory, enrol, make_bank, make_exam, make_sitting
+from tests.factories import (
+    UserFactory,
+    answer_every_item,
+    enrol,
+    make_bank,
+    make_exam,
+    make_sitting,
+)
 
 pytestmark = pytest.mark.e2e
 DEVICE = "c" * 32
-GROUNDS = ("At about 10:40 my camera froze and the proctor paused my exam. I lost concentration and the "
-           "question I was answering (number 3) was shown to me again only after the pause.")
+GROUNDS = (
+    "At about 10:40 my camera froze and the proctor paused my exam. I lost concentration and the "
+    "question I was answering (number 3) was shown to me again only after the pause."
+)
 REASONS = "The recording confirms a camera failure of the board's system; you are offered a re-sit free of charge."
 
 
@@ -52,17 +61,40 @@ def story(transactional_db):
     room.proctors.add(proctor)
     enrolment = enrol(sitting, room, alice)
     attempt = attempt_start(candidate=alice, enrolment_id=enrolment.pk, device_id=DEVICE)
-    changes = [AnswerChange(attempt_id=attempt.pk, candidate_id=alice.pk, device_id=DEVICE, position=slot.position, seq=seq,
-                            value="An answer" if slot.item_version.item.kind in (ItemKind.FREE_TEXT, ItemKind.FILL_IN) else [0])
-               for seq, slot in enumerate(AttemptItem.objects.filter(attempt=attempt).select_related("item_version__item"), start=1)]
-    assert all(result.ok for result in responses_save(changes=changes))
+    answer_every_item(
+        attempt,
+        lambda slot: (
+            "An answer"
+            if slot.item_version.item.kind in (ItemKind.FREE_TEXT, ItemKind.FILL_IN)
+            else [0]
+        ),
+    )
     path = f"stills/{enrolment.pk}/camera-incident.jpg"
     (Path(settings.MEDIA_ROOT) / path).parent.mkdir(parents=True, exist_ok=True)
     (Path(settings.MEDIA_ROOT) / path).write_bytes(_jpeg((40, 40, 40)))
-    still = evidence_hook(kind="still", session=str(enrolment.pk), track="camera", path=path, at=timezone.now(), size=1000)
-    incident_record(enrolment_id=enrolment.pk, by=proctor, kind="technical", note="Camera image frozen", still_ids=[still.pk])
-    attempt_pause(attempt_id=attempt.pk, by=proctor, reason="Camera frozen: waiting for it to come back")
-    message_send(enrolment_id=enrolment.pk, author=proctor, text="Your camera froze; please wait, your time is stopped.")
+    still = evidence_hook(
+        kind="still",
+        session=str(enrolment.pk),
+        track="camera",
+        path=path,
+        at=timezone.now(),
+        size=1000,
+    )
+    incident_record(
+        enrolment_id=enrolment.pk,
+        by=proctor,
+        kind="technical",
+        note="Camera image frozen",
+        still_ids=[still.pk],
+    )
+    attempt_pause(
+        attempt_id=attempt.pk, by=proctor, reason="Camera frozen: waiting for it to come back"
+    )
+    message_send(
+        enrolment_id=enrolment.pk,
+        author=proctor,
+        text="Your camera froze; please wait, your time is stopped.",
+    )
     attempt_resume(attempt_id=attempt.pk, by=proctor)
     attempt_submit(attempt_id=attempt.pk, by="candidate")
     judge = UserFactory(username="judge", first_name="Oyun", last_name="Judge")
@@ -110,7 +142,9 @@ def test_a_complaint_with_a_picture_is_decided_and_the_candidate_reads_the_decis
     expect(timeline).to_contain_text("Submitted")
     still = committee.get_by_test_id("incident-still").first
     expect(still).to_be_visible()
-    assert still.evaluate("img => img.complete && img.naturalWidth") == 320  # the still really loads
+    assert (
+        still.evaluate("img => img.complete && img.naturalWidth") == 320
+    )  # the still really loads
     attachment = committee.get_by_test_id("attachment-image")
     assert attachment.evaluate("img => img.complete && img.naturalWidth") == 320
     expect(committee.locator("table.answers tr.concerned")).to_have_count(1)
@@ -125,7 +159,9 @@ def test_a_complaint_with_a_picture_is_decided_and_the_candidate_reads_the_decis
     expect(candidate.get_by_test_id("decision")).to_contain_text("Partly upheld")
     expect(candidate.get_by_test_id("reasons")).to_have_text(REASONS)
     expect(candidate.get_by_test_id("decision")).to_contain_text("A re-sit is offered")
-    deadline = time.monotonic() + 20  # the e-mail goes from the worker (or in-process when embedded)
+    deadline = (
+        time.monotonic() + 20
+    )  # the e-mail goes from the worker (or in-process when embedded)
     while Complaint.objects.get().decision_mailed_at is None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert Complaint.objects.get().decision_mailed_at is not None

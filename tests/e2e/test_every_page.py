@@ -43,7 +43,7 @@ from exams.models import (
     Sitting,
     Topic,
 )
-from exams.services import AnswerChange, attempt_start, enrolment_confirm_identity, responses_save
+from exams.services import attempt_start, enrolment_confirm_identity
 from exams.services.bank import ItemContent, item_create
 from grading.models import ItemScore
 from grading.services import attempt_score
@@ -51,7 +51,7 @@ from grading.services.corrections import key_correction_preview
 from grading.services.marking import assignment_set
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import DOCS_SCREENSHOTS, VIEWPORT
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, answer_every_item, right_answer
 from tests.servers import artifact_dir
 
 pytestmark = pytest.mark.e2e
@@ -263,28 +263,11 @@ def _grant(user, app: str, *codenames: str) -> None:
     )
 
 
-def _answer_everything(attempt, candidate, device: str, text: dict) -> None:
-    slots = AttemptItem.objects.filter(attempt=attempt).select_related("item_version__item")
-    changes = []
-    for seq, slot in enumerate(slots, start=1):
-        kind = slot.item_version.item.kind
-        if kind == ItemKind.FREE_TEXT:
-            value = text["answer"]
-        elif kind == ItemKind.FILL_IN:
-            value = slot.item_version.key[0]
-        else:
-            value = sorted(slot.option_order.index(o) for o in slot.item_version.key)
-        changes.append(
-            AnswerChange(
-                attempt_id=attempt.pk,
-                candidate_id=candidate.pk,
-                device_id=device,
-                position=slot.position,
-                seq=seq,
-                value=value,
-            )
-        )
-    assert all(result.ok for result in responses_save(changes=changes))
+def _answers(text: dict):
+    """Each slot's answer: the key, and the world's written answer for the free-text item."""
+    return lambda slot: (
+        text["answer"] if slot.item_version.item.kind == ItemKind.FREE_TEXT else right_answer(slot)
+    )
 
 
 def build_world(language: str) -> World:
@@ -337,7 +320,7 @@ def build_world(language: str) -> World:
     attempt = attempt_start(
         candidate=people["cand1"], enrolment_id=first.pk, device_id=DIGITS_DEVICE
     )
-    _answer_everything(attempt, people["cand1"], DIGITS_DEVICE, text)
+    answer_every_item(attempt, _answers(text))
     type(attempt).objects.filter(pk=attempt.pk).update(
         status=AttemptStatus.SUBMITTED, submitted_at=timezone.now(), submitted_by="candidate"
     )
@@ -390,6 +373,7 @@ def build_world(language: str) -> World:
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
     _grant(staff, "signin", "clear_signinthrottle")
+    UserFactory(username="admin", first_name="", last_name="", is_staff=True, is_superuser=True)
 
     world = World(language=language, exam=exam, sitting=sitting, proctored=proctored)
     world.exam_page = (f"/attempts/{running.pk}/", device)
@@ -423,9 +407,18 @@ def build_world(language: str) -> World:
             f"/oversight/sittings/{sitting.pk}/absentees/",
         ],
         "staff": ["/staff/locked/", "/staff/outages/", "/signin/staff/throttles/"],
+        # The administrator's bank and schedule are Django's admin, with the project's models.
+        "admin": [
+            "/admin/",
+            "/admin/exams/exam/",
+            f"/admin/exams/exam/{exam.pk}/change/",
+            "/admin/exams/enrolment/",
+            "/admin/exams/item/",
+            f"/admin/exams/sitting/{sitting.pk}/change/",
+        ],
     }
     world.third = third
-    world.usernames = list(people)
+    world.usernames = [*people, "admin"]
     return world
 
 

@@ -8,11 +8,19 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from exams.models import Attempt, AttemptItem, AttemptStatus, ItemKind
-from exams.services import AnswerChange, attempt_start, responses_save
+from exams.models import Attempt, AttemptStatus, ItemKind
+from exams.services import attempt_start
 from grading.models import ItemScore, ResultPublication
 from grading.services import assignment_set, attempt_score
-from tests.factories import UserFactory, enrol, make_bank, make_exam, make_sitting
+from tests.factories import (
+    UserFactory,
+    answer_every_item,
+    enrol,
+    make_bank,
+    make_exam,
+    make_sitting,
+    right_answer,
+)
 
 pytestmark = pytest.mark.e2e
 DEVICE = "e" * 32
@@ -35,30 +43,18 @@ def marked_sitting(transactional_db):
         enrolment_id=enrol(sitting, sitting.rooms.create(name="Room A"), alice).pk,
         device_id=DEVICE,
     )
-    changes = []
-    for seq, slot in enumerate(
-        AttemptItem.objects.filter(attempt=attempt).select_related("item_version__item"), start=1
-    ):
+
+    def value(slot):
         kind = slot.item_version.item.kind
         if kind == ItemKind.FREE_TEXT:
-            value = ESSAY
-        elif kind == ItemKind.FILL_IN:
-            value = slot.item_version.key[
+            return ESSAY
+        if kind == ItemKind.FILL_IN:
+            return slot.item_version.key[
                 0
             ].upper()  # right, typed differently: the pre-match still finds it
-        else:
-            value = sorted(slot.option_order.index(o) for o in slot.item_version.key)
-        changes.append(
-            AnswerChange(
-                attempt_id=attempt.pk,
-                candidate_id=alice.pk,
-                device_id=DEVICE,
-                position=slot.position,
-                seq=seq,
-                value=value,
-            )
-        )
-    assert all(r.ok for r in responses_save(changes=changes))
+        return right_answer(slot)
+
+    answer_every_item(attempt, value)
     Attempt.objects.filter(pk=attempt.pk).update(
         status=AttemptStatus.SUBMITTED, submitted_at=timezone.now(), submitted_by="candidate"
     )
