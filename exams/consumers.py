@@ -30,6 +30,13 @@ __all__ = ["CLOSE_NOT_FOUND", "CLOSE_UNAUTHENTICATED", "AttemptConsumer", "Refus
 log = logging.getLogger(__name__)
 
 
+
+def _with_exam(attempt: Attempt) -> Attempt:
+    """The attempt with its exam loaded, in the database thread: the state's clock (Exam.clock)
+    reads it later in async code, which may not query."""
+    attempt.exam  # noqa: B018 - loads and caches the relation
+    return attempt
+
 class AttemptConsumer(RefusingConsumer):
     # Bad frames (binary, too large, not JSON, too deep, not an object) are refused by the base
     # (exams.sockets) before they get here; a save's changes are judged by changes_from_message,
@@ -172,10 +179,10 @@ class AttemptConsumer(RefusingConsumer):
 
     @database_sync_to_async
     def _open(self, attempt_id: int) -> Attempt | None:
-        attempt = Attempt.objects.select_related("exam").filter(pk=attempt_id, candidate_id=self.user_id).first()
+        attempt = Attempt.objects.filter(pk=attempt_id, candidate_id=self.user_id).first()
         if attempt is None:
             return None
-        return attempt_open_on_device(attempt_id=attempt.pk, device_id=self.device_id)
+        return _with_exam(attempt_open_on_device(attempt_id=attempt.pk, device_id=self.device_id))
 
     @database_sync_to_async
     def _back(self, attempt: Attempt) -> tuple[Attempt, str]:
@@ -195,4 +202,4 @@ class AttemptConsumer(RefusingConsumer):
 
     @database_sync_to_async
     def _submit_if_overdue(self) -> Attempt:
-        return attempt_submit(attempt_id=self.attempt_id, by=SubmittedBy.CLOCK)
+        return _with_exam(attempt_submit(attempt_id=self.attempt_id, by=SubmittedBy.CLOCK))
