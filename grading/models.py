@@ -25,18 +25,31 @@ class ItemScore(models.Model):
         ADJUDICATION = "adjudication", _("Marks differ: awaiting the adjudicator")
         RESOLVED = "resolved", _("Resolved")
 
-    attempt_item = models.OneToOneField(AttemptItem, primary_key=True, on_delete=models.CASCADE, related_name="score")
-    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="item_scores")
-    method = models.CharField(max_length=20, choices=Method.choices)
-    marking = models.CharField(max_length=20, choices=Marking.choices, blank=True, default="")
-    points = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
-    max_points = models.DecimalField(max_digits=6, decimal_places=4)
-    scored_at = models.DateTimeField(null=True, blank=True)
+    attempt_item = models.OneToOneField(
+        AttemptItem,
+        verbose_name=_("form item"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="score",
+    )
+    attempt = models.ForeignKey(
+        Attempt, verbose_name=_("attempt"), on_delete=models.CASCADE, related_name="item_scores"
+    )
+    method = models.CharField(_("scored by"), max_length=20, choices=Method.choices)
+    marking = models.CharField(
+        _("marking"), max_length=20, choices=Marking.choices, blank=True, default=""
+    )
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=4, null=True, blank=True)
+    max_points = models.DecimalField(_("maximum points"), max_digits=6, decimal_places=4)
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("item score")
+        verbose_name_plural = _("item scores")
         constraints = [
             models.CheckConstraint(
-                condition=Q(points__isnull=True) | (Q(points__gte=0) & Q(points__lte=models.F("max_points"))),
+                condition=Q(points__isnull=True)
+                | (Q(points__gte=0) & Q(points__lte=models.F("max_points"))),
                 name="item_score_within_bounds",
             )
         ]
@@ -46,6 +59,8 @@ class CommitteeRole(models.Model):
     """Holds the committee's permissions; grant them through groups ("Markers", "Chairs")."""
 
     class Meta:
+        verbose_name = _("committee role")
+        verbose_name_plural = _("committee roles")
         managed = False  # no table: a home for permissions only
         default_permissions = ()
         permissions = [
@@ -60,20 +75,45 @@ class CommitteeRole(models.Model):
 class AttemptScore(models.Model):
     """The machine-scored part of an attempt, shown to the candidate at once (R-TAKE-6)."""
 
-    attempt = models.OneToOneField(Attempt, primary_key=True, on_delete=models.CASCADE, related_name="score")
-    auto_points = models.DecimalField(max_digits=7, decimal_places=4)
-    auto_max_points = models.DecimalField(max_digits=7, decimal_places=4)
-    awaiting_items = models.PositiveSmallIntegerField(help_text=_("Fill-in and free-text items the committee marks"))
-    awaiting_points = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
-    scored_at = models.DateTimeField()
+    attempt = models.OneToOneField(
+        Attempt,
+        verbose_name=_("attempt"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="score",
+    )
+    auto_points = models.DecimalField(_("machine-scored points"), max_digits=7, decimal_places=4)
+    auto_max_points = models.DecimalField(
+        _("machine-scored maximum"), max_digits=7, decimal_places=4
+    )
+    awaiting_items = models.PositiveSmallIntegerField(
+        _("items awaiting marking"), help_text=_("Fill-in and free-text items the committee marks")
+    )
+    awaiting_points = models.DecimalField(
+        _("points awaiting marking"), max_digits=7, decimal_places=4, default=Decimal(0)
+    )
+    scored_at = models.DateTimeField(_("scored at"))
     # The whole written part once the committee has resolved every item (R-GRADE-3).
-    committee_points = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
-    committee_max_points = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
-    percent = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("Final integer percent, once complete"))
-    passed = models.BooleanField(null=True, blank=True)
-    published_at = models.DateTimeField(null=True, blank=True)
+    committee_points = models.DecimalField(
+        _("committee's points"), max_digits=7, decimal_places=4, default=Decimal(0)
+    )
+    committee_max_points = models.DecimalField(
+        _("committee's maximum"), max_digits=7, decimal_places=4, default=Decimal(0)
+    )
+    percent = models.PositiveSmallIntegerField(
+        _("final percent"),
+        null=True,
+        blank=True,
+        help_text=_("Final integer percent, once complete"),
+    )
+    passed = models.BooleanField(_("passed"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # Set once the candidate was mailed their published result: a retried task mails nobody twice.
-    result_mailed_at = models.DateTimeField(null=True, blank=True)
+    result_mailed_at = models.DateTimeField(_("result e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attempt score")
+        verbose_name_plural = _("attempt scores")
 
     def auto_percent(self) -> int:
         """Return the machine-scored part as a whole percent, rounded down (never up to a pass)."""
@@ -91,14 +131,23 @@ class Mark(models.Model):
         SECOND = "second", _("Second mark")
         ADJUDICATION = "adjudication", _("Adjudication")
 
-    item_score = models.ForeignKey(ItemScore, on_delete=models.CASCADE, related_name="marks")
-    round = models.CharField(max_length=20, choices=Round.choices)
-    marker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="marks")
-    points = models.DecimalField(max_digits=6, decimal_places=2)
-    comment = models.CharField(max_length=1000, blank=True)
-    at = models.DateTimeField()
+    item_score = models.ForeignKey(
+        ItemScore, verbose_name=_("item score"), on_delete=models.CASCADE, related_name="marks"
+    )
+    round = models.CharField(_("marking round"), max_length=20, choices=Round.choices)
+    marker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("marker"),
+        on_delete=models.PROTECT,
+        related_name="marks",
+    )
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=2)
+    comment = models.CharField(_("comment"), max_length=1000, blank=True)
+    at = models.DateTimeField(_("time"))
 
     class Meta:
+        verbose_name = _("mark")
+        verbose_name_plural = _("marks")
         ordering = ["item_score", "at"]
         constraints = [
             models.UniqueConstraint(fields=["item_score", "round"], name="one_mark_per_round"),
@@ -115,40 +164,92 @@ class MarkingAssignment(models.Model):
         MARKER = "marker", _("Marker")
         ADJUDICATOR = "adjudicator", _("Adjudicator")
 
-    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="marking_assignments")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="marking_assignments")
-    role = models.CharField(max_length=20, choices=Role.choices)
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    assigned_at = models.DateTimeField()
+    sitting = models.ForeignKey(
+        Sitting,
+        verbose_name=_("sitting"),
+        on_delete=models.CASCADE,
+        related_name="marking_assignments",
+    )
+    item = models.ForeignKey(
+        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="marking_assignments",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    assigned_at = models.DateTimeField(_("assigned at"))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["sitting", "item", "user", "role"], name="assignment_unique")]
+        verbose_name = _("marking assignment")
+        verbose_name_plural = _("marking assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sitting", "item", "user", "role"], name="assignment_unique"
+            )
+        ]
 
 
 class ResultPublication(models.Model):
     """The committee's one action that shows a sitting's results to its candidates (R-GRADE-3)."""
 
-    sitting = models.OneToOneField(Sitting, on_delete=models.PROTECT, related_name="publication")
-    published_at = models.DateTimeField()
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    attempts = models.PositiveIntegerField()
-    passed = models.PositiveIntegerField()
+    sitting = models.OneToOneField(
+        Sitting, verbose_name=_("sitting"), on_delete=models.PROTECT, related_name="publication"
+    )
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    attempts = models.PositiveIntegerField(_("number of attempts"))
+    passed = models.PositiveIntegerField(_("number passed"))
+
+    class Meta:
+        verbose_name = _("result publication")
+        verbose_name_plural = _("result publications")
 
 
 class ClinicalScore(models.Model):
     """The clinical-case part's score, entered by the committee (R-GRADE-3, 002:3.2.1)."""
 
-    attempt = models.OneToOneField(Attempt, primary_key=True, on_delete=models.CASCADE, related_name="clinical_score")
-    points = models.DecimalField(max_digits=6, decimal_places=2)
-    max_points = models.DecimalField(max_digits=6, decimal_places=2)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    entered_at = models.DateTimeField()
+    attempt = models.OneToOneField(
+        Attempt,
+        verbose_name=_("attempt"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="clinical_score",
+    )
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=2)
+    max_points = models.DecimalField(_("maximum points"), max_digits=6, decimal_places=2)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("entered at"))
 
     class Meta:
+        verbose_name = _("clinical-case score")
+        verbose_name_plural = _("clinical-case scores")
         constraints = [
-            models.CheckConstraint(condition=Q(max_points__gt=0) & Q(points__gte=0) & Q(points__lte=models.F("max_points")),
-                                   name="clinical_score_within_bounds"),
+            models.CheckConstraint(
+                condition=Q(max_points__gt=0)
+                & Q(points__gte=0)
+                & Q(points__lte=models.F("max_points")),
+                name="clinical_score_within_bounds",
+            ),
         ]
 
 
@@ -166,36 +267,68 @@ class KeyCorrection(models.Model):
         ACCEPT_MORE = "accept_more", _("Accept several answers")
         DROP = "drop", _("Drop the item")
 
-    item_version = models.ForeignKey("exams.ItemVersion", on_delete=models.PROTECT, related_name="key_corrections")
-    action = models.CharField(max_length=20, choices=Action.choices)
+    item_version = models.ForeignKey(
+        "exams.ItemVersion",
+        verbose_name=_("item version"),
+        on_delete=models.PROTECT,
+        related_name="key_corrections",
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     # Every answer key that earns the points: one for a changed key, several when more are accepted.
-    accepted_keys = models.JSONField(default=list, blank=True)
-    reason = models.CharField(max_length=1000)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField()
-    applied_at = models.DateTimeField(null=True, blank=True)
-    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    accepted_keys = models.JSONField(_("accepted answer keys"), default=list, blank=True)
+    reason = models.CharField(_("reason"), max_length=1000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"))
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applied by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # The dry run's findings, kept with the decision.
-    affected = models.PositiveIntegerField(default=0)
-    changed = models.PositiveIntegerField(default=0)
-    flips = models.PositiveIntegerField(default=0)
+    affected = models.PositiveIntegerField(_("attempts affected"), default=0)
+    changed = models.PositiveIntegerField(_("scores changed"), default=0)
+    flips = models.PositiveIntegerField(_("pass/fail changes"), default=0)
     # Which results would change pass/fail: [{"code", "old", "new"}], anonymous codes only.
-    flip_list = models.JSONField(default=list, blank=True)
+    flip_list = models.JSONField(_("list of pass/fail changes"), default=list, blank=True)
 
     class Meta:
+        verbose_name = _("key correction")
+        verbose_name_plural = _("key corrections")
         ordering = ["-created_at"]
 
 
 class ScoreChange(models.Model):
     """One attempt re-scored by a key correction: before and after, exactly once per correction."""
 
-    correction = models.ForeignKey(KeyCorrection, on_delete=models.PROTECT, related_name="score_changes")
-    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="score_changes")
-    old_points = models.DecimalField(max_digits=7, decimal_places=4)
-    new_points = models.DecimalField(max_digits=7, decimal_places=4)
-    old_percent = models.PositiveSmallIntegerField(null=True, blank=True)
-    new_percent = models.PositiveSmallIntegerField(null=True, blank=True)
-    at = models.DateTimeField()
+    correction = models.ForeignKey(
+        KeyCorrection,
+        verbose_name=_("key correction"),
+        on_delete=models.PROTECT,
+        related_name="score_changes",
+    )
+    attempt = models.ForeignKey(
+        Attempt, verbose_name=_("attempt"), on_delete=models.CASCADE, related_name="score_changes"
+    )
+    old_points = models.DecimalField(_("points before"), max_digits=7, decimal_places=4)
+    new_points = models.DecimalField(_("points after"), max_digits=7, decimal_places=4)
+    old_percent = models.PositiveSmallIntegerField(_("percent before"), null=True, blank=True)
+    new_percent = models.PositiveSmallIntegerField(_("percent after"), null=True, blank=True)
+    at = models.DateTimeField(_("time"))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["correction", "attempt"], name="one_change_per_correction")]
+        verbose_name = _("score change")
+        verbose_name_plural = _("score changes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["correction", "attempt"], name="one_change_per_correction"
+            )
+        ]

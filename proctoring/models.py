@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from exams.models import Attempt, Enrolment, Room
 
@@ -19,25 +20,41 @@ from exams.models import Attempt, Enrolment, Room
 class SystemCheck(models.Model):
     """One run of the system check (R-TAKE-1), before the day or at entry, as the page measured it."""
 
-    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="system_checks")
-    enrolment = models.ForeignKey(Enrolment, null=True, blank=True, on_delete=models.CASCADE, related_name="system_checks")
-    at = models.DateTimeField()
-    user_agent = models.CharField(max_length=400, blank=True)
-    is_chrome = models.BooleanField()
-    is_phone = models.BooleanField()
-    camera = models.BooleanField()
-    microphone = models.BooleanField()
-    screen = models.BooleanField(help_text=_("Screen shared, and it was the whole screen"))
+    candidate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("candidate"),
+        on_delete=models.CASCADE,
+        related_name="system_checks",
+    )
+    enrolment = models.ForeignKey(
+        Enrolment,
+        verbose_name=_("enrolment"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="system_checks",
+    )
+    at = models.DateTimeField(_("time"))
+    user_agent = models.CharField(_("browser (user agent)"), max_length=400, blank=True)
+    is_chrome = models.BooleanField(_("Chrome"))
+    is_phone = models.BooleanField(_("phone"))
+    camera = models.BooleanField(_("camera"))
+    microphone = models.BooleanField(_("microphone"))
+    screen = models.BooleanField(
+        _("screen share"), help_text=_("Screen shared, and it was the whole screen")
+    )
     # The line's rate the rule is about (upload_goodput_mbps × TCP/IP overhead), the data rate
     # measured with the fixed cost of a request (upload_latency_ms) taken off: see check.js.
-    upload_mbps = models.FloatField(null=True, blank=True)
-    upload_goodput_mbps = models.FloatField(null=True, blank=True)
-    upload_latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    passed = models.BooleanField()
+    upload_mbps = models.FloatField(_("upload speed (Mbit/s)"), null=True, blank=True)
+    upload_goodput_mbps = models.FloatField(_("upload data rate (Mbit/s)"), null=True, blank=True)
+    upload_latency_ms = models.PositiveIntegerField(_("upload latency (ms)"), null=True, blank=True)
+    passed = models.BooleanField(_("requirements met"))
     # What the candidate is told to fix, in order, as codes (the page words them).
-    problems = models.JSONField(default=list, blank=True)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
 
     class Meta:
+        verbose_name = _("system check")
+        verbose_name_plural = _("system checks")
         ordering = ["-at"]
 
 
@@ -50,26 +67,41 @@ class CheckIn(models.Model):
         REFUSED = "refused", _("Refused")
         ABSENT = "absent", _("Absent")
 
-    enrolment = models.OneToOneField(Enrolment, on_delete=models.CASCADE, related_name="checkin")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
-    arrived_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reason = models.CharField(max_length=500, blank=True)
+    enrolment = models.OneToOneField(
+        Enrolment, verbose_name=_("enrolment"), on_delete=models.CASCADE, related_name="checkin"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.WAITING
+    )
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # A context: the complaint page says "decided by" a deadline, not a person.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("the person who decided", "decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
     # The candidate's newest proctoring socket; cleared when that one (not an older one) closes.
-    socket_channel = models.CharField(max_length=200, blank=True)
-    offline_since = models.DateTimeField(null=True, blank=True)
+    socket_channel = models.CharField(_("socket channel"), max_length=200, blank=True)
+    offline_since = models.DateTimeField(_("offline since"), null=True, blank=True)
     # What the candidate's page last reported: camera, microphone, screen, wholeScreen, visible, focused.
-    signals = models.JSONField(default=dict, blank=True)
+    signals = models.JSONField(_("signals"), default=dict, blank=True)
 
     @property
     def is_online(self) -> bool:
         return bool(self.socket_channel)
 
     class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(status__in=["refused", "absent"]) | ~Q(reason=""), name="checkin_refusal_has_reason"
+                condition=~Q(status__in=["refused", "absent"]) | ~Q(reason=""),
+                name="checkin_refusal_has_reason",
             ),
         ]
 
@@ -83,12 +115,20 @@ class RoomSession(models.Model):
         COLLECTED = "collected", _("Answers collected")
         ENDED = "ended", _("Ended")
 
-    room = models.OneToOneField(Room, on_delete=models.CASCADE, related_name="session")
-    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.ADMITTING)
-    start_code = models.CharField(max_length=12, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    collected_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    room = models.OneToOneField(
+        Room, verbose_name=_("room"), on_delete=models.CASCADE, related_name="session"
+    )
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=Stage.choices, default=Stage.ADMITTING
+    )
+    start_code = models.CharField(_("start code"), max_length=12, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    collected_at = models.DateTimeField(_("answers collected at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("room session")
+        verbose_name_plural = _("room sessions")
 
     @classmethod
     def next_stage(cls, stage: str) -> str | None:
@@ -118,7 +158,15 @@ class IncidentKind(models.TextChoices):
 
     @classmethod
     def proctor_kinds(cls) -> list[str]:
-        return [cls.TALKING, cls.LOOKING_AWAY, cls.STANDING_UP, cls.PHONE, cls.IMPERSONATION, cls.TECHNICAL, cls.OTHER]
+        return [
+            cls.TALKING,
+            cls.LOOKING_AWAY,
+            cls.STANDING_UP,
+            cls.PHONE,
+            cls.IMPERSONATION,
+            cls.TECHNICAL,
+            cls.OTHER,
+        ]
 
     @classmethod
     def signal_kinds(cls) -> list[str]:
@@ -140,30 +188,50 @@ class Still(models.Model):
         INCIDENT = "incident", _("Evidence for an incident")
         PROCTOR = "proctor", _("Taken by the proctor")
 
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="stills")
-    track = models.CharField(max_length=10, choices=Track.choices)
-    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.PERIODIC)
-    taken_at = models.DateTimeField()
-    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    enrolment = models.ForeignKey(
+        Enrolment, verbose_name=_("enrolment"), on_delete=models.CASCADE, related_name="stills"
+    )
+    track = models.CharField(_("track"), max_length=10, choices=Track.choices)
+    purpose = models.CharField(
+        _("purpose"), max_length=10, choices=Purpose.choices, default=Purpose.PERIODIC
+    )
+    taken_at = models.DateTimeField(_("taken at"))
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("taken by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # Relative to MEDIA_ROOT; never under a public URL (see proctoring.views.evidence_file).
-    path = models.CharField(max_length=300, unique=True)
-    size = models.PositiveIntegerField(default=0)
+    path = models.CharField(_("file path"), max_length=300, unique=True)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
 
     class Meta:
+        verbose_name = _("still")
+        verbose_name_plural = _("stills")
         ordering = ["-taken_at"]
-        indexes = [models.Index(fields=["enrolment", "track", "-taken_at"]), models.Index(fields=["taken_at"])]
+        indexes = [
+            models.Index(fields=["enrolment", "track", "-taken_at"]),
+            models.Index(fields=["taken_at"]),
+        ]
 
 
 class Recording(models.Model):
     """A recorded stretch of one candidate's camera, microphone or screen."""
 
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="recordings")
-    track = models.CharField(max_length=10)
-    started_at = models.DateTimeField()
-    path = models.CharField(max_length=300, unique=True)
-    size = models.PositiveBigIntegerField(default=0)
+    enrolment = models.ForeignKey(
+        Enrolment, verbose_name=_("enrolment"), on_delete=models.CASCADE, related_name="recordings"
+    )
+    track = models.CharField(_("track"), max_length=10)
+    started_at = models.DateTimeField(_("started at"))
+    path = models.CharField(_("file path"), max_length=300, unique=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
 
     class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["started_at"])]
 
@@ -171,28 +239,64 @@ class Recording(models.Model):
 class Incident(models.Model):
     """Something a proctor should know of: raised by the system (open until fixed) or by a proctor."""
 
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="incidents")
-    attempt = models.ForeignKey(Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents")
-    kind = models.CharField(max_length=20, choices=IncidentKind.choices)
-    by_system = models.BooleanField()
-    at = models.DateTimeField()
+    enrolment = models.ForeignKey(
+        Enrolment, verbose_name=_("enrolment"), on_delete=models.CASCADE, related_name="incidents"
+    )
+    attempt = models.ForeignKey(
+        Attempt,
+        verbose_name=_("attempt"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=IncidentKind.choices)
+    by_system = models.BooleanField(_("raised by the system"))
+    at = models.DateTimeField(_("time"))
     # A system incident ends when the page reports the state fixed; a proctor's has no end.
-    ended_at = models.DateTimeField(null=True, blank=True)
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    note = models.CharField(max_length=1000, blank=True)
-    still = models.ForeignKey(Still, null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents")
-    screen_still = models.ForeignKey(Still, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("raised by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=1000, blank=True)
+    still = models.ForeignKey(
+        Still,
+        verbose_name=_("camera still"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+    )
+    screen_still = models.ForeignKey(
+        Still,
+        verbose_name=_("screen still"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         ordering = ["-at", "-id"]
         constraints = [
             # At most one open system incident of a kind per candidate: a flapping signal extends
             # it instead of flooding the proctor.
             models.UniqueConstraint(
-                fields=["enrolment", "kind"], condition=Q(by_system=True, ended_at__isnull=True),
+                fields=["enrolment", "kind"],
+                condition=Q(by_system=True, ended_at__isnull=True),
                 name="one_open_system_incident_per_kind",
             ),
-            models.CheckConstraint(condition=Q(by_system=True) | Q(raised_by__isnull=False), name="proctor_incident_has_author"),
+            models.CheckConstraint(
+                condition=Q(by_system=True) | Q(raised_by__isnull=False),
+                name="proctor_incident_has_author",
+            ),
         ]
 
     def duration(self, now: datetime) -> timedelta:
@@ -220,14 +324,23 @@ def duration_words(length: timedelta) -> str:
 class Message(models.Model):
     """A line of the chat between a candidate and their room's proctors."""
 
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="messages")
-    from_proctor = models.BooleanField()
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.CharField(max_length=1000)
-    at = models.DateTimeField()
-    read_at = models.DateTimeField(null=True, blank=True)
+    enrolment = models.ForeignKey(
+        Enrolment, verbose_name=_("enrolment"), on_delete=models.CASCADE, related_name="messages"
+    )
+    from_proctor = models.BooleanField(_("from the proctor"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    text = models.CharField(_("text"), max_length=1000)
+    at = models.DateTimeField(_("time"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["at", "id"]
 
 
@@ -252,28 +365,64 @@ class RoomEvent(models.Model):
         STILL = "still", _("Still taken")
         EVIDENCE_VIEWED = "evidence_viewed", _("Evidence viewed")
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="events")
-    enrolment = models.ForeignKey(Enrolment, null=True, blank=True, on_delete=models.CASCADE, related_name="room_events")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reason = models.CharField(max_length=1000, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    room = models.ForeignKey(
+        Room, verbose_name=_("room"), on_delete=models.CASCADE, related_name="events"
+    )
+    enrolment = models.ForeignKey(
+        Enrolment,
+        verbose_name=_("enrolment"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="room_events",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=1000, blank=True)
+    detail = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("room event")
+        verbose_name_plural = _("room events")
         ordering = ["-at", "-id"]
 
 
 class EvidenceAccess(models.Model):
     """Who opened which still or recording, when (R-PROC-6). Appended only."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    still = models.ForeignKey(Still, null=True, blank=True, on_delete=models.SET_NULL, related_name="accesses")
-    recording = models.ForeignKey(Recording, null=True, blank=True, on_delete=models.SET_NULL, related_name="accesses")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    still = models.ForeignKey(
+        Still,
+        verbose_name=_("still"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accesses",
+    )
+    recording = models.ForeignKey(
+        Recording,
+        verbose_name=_("recording"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accesses",
+    )
     # Kept when the file itself is deleted after the retention period.
-    path = models.CharField(max_length=300)
-    at = models.DateTimeField()
-    address = models.GenericIPAddressField(null=True, blank=True)
+    path = models.CharField(_("file path"), max_length=300)
+    at = models.DateTimeField(_("time"))
+    address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("evidence access")
+        verbose_name_plural = _("evidence accesses")
         ordering = ["-at"]

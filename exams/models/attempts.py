@@ -49,40 +49,69 @@ class SubmittedBy(models.TextChoices):
 
 
 class Attempt(models.Model):
-    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
-    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
-    enrolment = models.ForeignKey(Enrolment, null=True, blank=True, on_delete=models.PROTECT, related_name="attempts")
-    is_practice = models.BooleanField(default=False)
-    status = models.CharField(max_length=20, choices=AttemptStatus.choices, default=AttemptStatus.IN_PROGRESS)
-    form_seed = models.BigIntegerField(help_text=_("Seed the form was drawn with; with the bank it reproduces the form"))
-    started_at = models.DateTimeField()
-    deadline = models.DateTimeField()
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    submitted_by = models.CharField(max_length=20, choices=SubmittedBy.choices, blank=True)
+    candidate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("candidate"),
+        on_delete=models.PROTECT,
+        related_name="attempts",
+    )
+    exam = models.ForeignKey(
+        Exam, verbose_name=_("exam"), on_delete=models.PROTECT, related_name="attempts"
+    )
+    enrolment = models.ForeignKey(
+        Enrolment,
+        verbose_name=_("enrolment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attempts",
+    )
+    is_practice = models.BooleanField(_("practice attempt"), default=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=AttemptStatus.choices, default=AttemptStatus.IN_PROGRESS
+    )
+    form_seed = models.BigIntegerField(
+        _("form seed"),
+        help_text=_("Seed the form was drawn with; with the bank it reproduces the form"),
+    )
+    started_at = models.DateTimeField(_("started at"))
+    deadline = models.DateTimeField(_("deadline"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.CharField(
+        _("submitted by"), max_length=20, choices=SubmittedBy.choices, blank=True
+    )
     # One device at a time (R-TAKE-2): the device that started, and the one that tried to join.
-    device_id = models.CharField(max_length=64)
-    locked_at = models.DateTimeField(null=True, blank=True)
-    lock_reason = models.CharField(max_length=300, blank=True)
-    pending_device_id = models.CharField(max_length=64, blank=True)
+    device_id = models.CharField(_("device"), max_length=64)
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    lock_reason = models.CharField(_("lock reason"), max_length=300, blank=True)
+    pending_device_id = models.CharField(_("device waiting to join"), max_length=64, blank=True)
     # The highest change sequence number the server has stored for this attempt.
-    last_seq = models.BigIntegerField(default=0)
+    last_seq = models.BigIntegerField(_("last change number"), default=0)
     # A pause for a technical failure stops the clock (R-TAKE-7); on resume the deadline moves on
     # by the pause's length.
-    paused_at = models.DateTimeField(null=True, blank=True)
-    pause_reason = models.CharField(max_length=300, blank=True)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    pause_reason = models.CharField(_("pause reason"), max_length=300, blank=True)
     # Why the proctor ended the attempt (status disqualified).
-    end_reason = models.CharField(max_length=500, blank=True)
+    end_reason = models.CharField(_("reason for ending"), max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
         ordering = ["-started_at"]
         constraints = [
             # One real attempt per enrolment; practice attempts are unlimited.
             models.UniqueConstraint(
-                fields=["enrolment"], condition=Q(is_practice=False), name="one_attempt_per_enrolment"
+                fields=["enrolment"],
+                condition=Q(is_practice=False),
+                name="one_attempt_per_enrolment",
             ),
-            models.CheckConstraint(condition=Q(deadline__gt=models.F("started_at")), name="attempt_deadline_after_start"),
             models.CheckConstraint(
-                condition=Q(is_practice=True) | Q(enrolment__isnull=False), name="real_attempt_has_enrolment"
+                condition=Q(deadline__gt=models.F("started_at")),
+                name="attempt_deadline_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_practice=True) | Q(enrolment__isnull=False),
+                name="real_attempt_has_enrolment",
             ),
         ]
         indexes = [models.Index(fields=["status", "deadline"])]
@@ -134,28 +163,50 @@ class Attempt(models.Model):
 class AttemptItem(models.Model):
     """One slot of the frozen form: which item version, at which position, options in which order."""
 
-    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
-    position = models.PositiveSmallIntegerField()
-    item_version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="+")
+    attempt = models.ForeignKey(
+        Attempt, verbose_name=_("attempt"), on_delete=models.CASCADE, related_name="items"
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    item_version = models.ForeignKey(
+        ItemVersion, verbose_name=_("item version"), on_delete=models.PROTECT, related_name="+"
+    )
     # Option ids in the order this candidate sees them (empty for items without options).
-    option_order = models.JSONField(default=list, blank=True)
-    points = models.DecimalField(max_digits=6, decimal_places=4)
+    option_order = models.JSONField(_("option order"), default=list, blank=True)
+    points = models.DecimalField(_("maximum points"), max_digits=6, decimal_places=4)
 
     class Meta:
+        verbose_name = _("form item")
+        verbose_name_plural = _("form items")
         ordering = ["attempt", "position"]
-        constraints = [models.UniqueConstraint(fields=["attempt", "position"], name="attempt_item_position_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "position"], name="attempt_item_position_unique"
+            )
+        ]
 
 
 class Response(models.Model):
     """The latest state of one answer: value, flag, and the change number that produced it."""
 
-    attempt_item = models.OneToOneField(AttemptItem, primary_key=True, on_delete=models.CASCADE, related_name="response")
-    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
+    attempt_item = models.OneToOneField(
+        AttemptItem,
+        verbose_name=_("form item"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="response",
+    )
+    attempt = models.ForeignKey(
+        Attempt, verbose_name=_("attempt"), on_delete=models.CASCADE, related_name="responses"
+    )
     # Choice items: list of option ids (the bank's ids, not display letters); others: text.
-    value = models.JSONField(null=True, blank=True)
-    flagged = models.BooleanField(default=False)
-    seq = models.BigIntegerField()
-    saved_at = models.DateTimeField()
+    value = models.JSONField(_("answer"), null=True, blank=True)
+    flagged = models.BooleanField(_("flagged"), default=False)
+    seq = models.BigIntegerField(_("change number"))
+    saved_at = models.DateTimeField(_("saved at"))
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
 
 
 class AnswerLog(models.Model):
@@ -165,22 +216,28 @@ class AnswerLog(models.Model):
     same (attempt, seq) and is acknowledged without a second row (issue 11, point 4).
     """
 
-    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answer_log")
-    position = models.PositiveSmallIntegerField()
-    seq = models.BigIntegerField()
-    value = models.JSONField(null=True, blank=True)
-    flagged = models.BooleanField(default=False)
-    received_at = models.DateTimeField()
+    attempt = models.ForeignKey(
+        Attempt, verbose_name=_("attempt"), on_delete=models.CASCADE, related_name="answer_log"
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    seq = models.BigIntegerField(_("change number"))
+    value = models.JSONField(_("answer"), null=True, blank=True)
+    flagged = models.BooleanField(_("flagged"), default=False)
+    received_at = models.DateTimeField(_("received at"))
     # A second row of a change, written by a resend before the rule above held (migration 0008
     # marks them). Kept rather than deleted: the batch's sealed digest covers it, and deleting it
     # would read as tampering to verify_audit. No new row is ever marked.
-    resent = models.BooleanField(db_default=False)
+    resent = models.BooleanField(_("resent"), db_default=False)
 
     class Meta:
+        verbose_name = _("answer history entry")
+        verbose_name_plural = _("answer history entries")
         ordering = ["attempt", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["attempt", "seq"], condition=Q(resent=False), name="answer_log_one_row_per_change"
+                fields=["attempt", "seq"],
+                condition=Q(resent=False),
+                name="answer_log_one_row_per_change",
             ),
         ]
 
@@ -204,11 +261,21 @@ class AttemptEvent(models.Model):
         INTERRUPTED = "interrupted", _("Server outage too long: ended, to be rescheduled")
         CONNECTION_LOST = "connection_lost", _("The candidate's connection was lost")
 
-    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    detail = models.JSONField(default=dict, blank=True)
+    attempt = models.ForeignKey(
+        Attempt, verbose_name=_("attempt"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    detail = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("attempt event")
+        verbose_name_plural = _("attempt events")
         ordering = ["attempt", "at", "id"]

@@ -16,7 +16,11 @@ from .attempts import Attempt
 class SiteHeartbeat(models.Model):
     """One row (pk 1): when a serving process last said it was alive. A gap in the beats is an outage."""
 
-    beat_at = models.DateTimeField()
+    beat_at = models.DateTimeField(_("last beat"))
+
+    class Meta:
+        verbose_name = _("site heartbeat")
+        verbose_name_plural = _("site heartbeats")
 
     def __str__(self) -> str:
         return f"Site alive at {self.beat_at:%Y-%m-%d %H:%M:%S}"
@@ -25,17 +29,23 @@ class SiteHeartbeat(models.Model):
 class Outage(models.Model):
     """A server-side outage: from the last heartbeat before it to the first one after it."""
 
-    started_at = models.DateTimeField(help_text=_("The last heartbeat before the outage"))
-    ended_at = models.DateTimeField(help_text=_("The first heartbeat after the outage"))
-    settled_at = models.DateTimeField()
+    started_at = models.DateTimeField(
+        _("started at"), help_text=_("The last heartbeat before the outage")
+    )
+    ended_at = models.DateTimeField(
+        _("ended at"), help_text=_("The first heartbeat after the outage")
+    )
+    settled_at = models.DateTimeField(_("settled at"))
     credited = models.PositiveIntegerField(
-        default=0, help_text=_("Attempts whose deadline moved on")
+        _("attempts credited"), default=0, help_text=_("Attempts whose deadline moved on")
     )
     interrupted = models.PositiveIntegerField(
-        default=0, help_text=_("Attempts ended, to be rescheduled")
+        _("attempts interrupted"), default=0, help_text=_("Attempts ended, to be rescheduled")
     )
 
     class Meta:
+        verbose_name = _("server outage")
+        verbose_name_plural = _("server outages")
         ordering = ["-started_at"]
         constraints = [
             # Two processes seeing the same gap record (and credit) it once.
@@ -58,11 +68,17 @@ class AttemptConnection(models.Model):
     """Whether the attempt's page is connected; when it went away. Read on reconnect (R-TAKE-8)."""
 
     attempt = models.OneToOneField(
-        Attempt, primary_key=True, on_delete=models.CASCADE, related_name="connection"
+        Attempt,
+        verbose_name=_("attempt"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="connection",
     )
-    lost_at = models.DateTimeField(null=True, blank=True)
+    lost_at = models.DateTimeField(_("connection lost at"), null=True, blank=True)
     # Kept after the page is back: pages of one sitting lost together are the server side's failure.
-    last_lost_at = models.DateTimeField(null=True, blank=True)
+    last_lost_at = models.DateTimeField(_("connection last lost at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("attempt connection")
+        verbose_name_plural = _("attempt connections")
         indexes = [models.Index(fields=["last_lost_at"])]

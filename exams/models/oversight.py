@@ -43,15 +43,35 @@ def text_sha256(text: str) -> str:
 class CouncilMember(models.Model):
     """A person on one council of one sitting: watches its rooms, edits, signs and files its report."""
 
-    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="council_members")
-    council = models.CharField(max_length=20, choices=Council.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="council_seats")
-    added_at = models.DateTimeField()
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sitting = models.ForeignKey(
+        Sitting, verbose_name=_("sitting"), on_delete=models.CASCADE, related_name="council_members"
+    )
+    council = models.CharField(_("council"), max_length=20, choices=Council.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="council_seats",
+    )
+    added_at = models.DateTimeField(_("added at"))
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
+        verbose_name = _("council member")
+        verbose_name_plural = _("council members")
         ordering = ["sitting", "council", "user__username"]
-        constraints = [models.UniqueConstraint(fields=["sitting", "council", "user"], name="council_member_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sitting", "council", "user"], name="council_member_once"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.council}, {self.sitting})"
@@ -60,23 +80,44 @@ class CouncilMember(models.Model):
 class OversightReport(models.Model):
     """One council's report on one sitting: drafted by the system, then edited, signed and filed."""
 
-    sitting = models.ForeignKey(Sitting, on_delete=models.PROTECT, related_name="oversight_reports")
-    council = models.CharField(max_length=20, choices=Council.choices)
+    sitting = models.ForeignKey(
+        Sitting,
+        verbose_name=_("sitting"),
+        on_delete=models.PROTECT,
+        related_name="oversight_reports",
+    )
+    council = models.CharField(_("council"), max_length=20, choices=Council.choices)
     # Fixed when the report is drafted (see exams.oversight.ending): the due time never moves after.
-    sitting_ended_at = models.DateTimeField()
-    due_at = models.DateTimeField()
-    drafted_at = models.DateTimeField()
+    sitting_ended_at = models.DateTimeField(_("sitting ended at"))
+    due_at = models.DateTimeField(_("due at"))
+    drafted_at = models.DateTimeField(_("drafted at"))
     # What the log said, as counts and lists (shown beside the text; never edited).
-    facts = models.JSONField(default=dict)
-    text = models.TextField()
-    revision = models.PositiveIntegerField(default=1)
-    edited_at = models.DateTimeField(null=True, blank=True)
-    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    filed_at = models.DateTimeField(null=True, blank=True)
-    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    filed_sha256 = models.CharField(max_length=64, blank=True)
+    facts = models.JSONField(_("facts"), default=dict)
+    text = models.TextField(_("text"))
+    revision = models.PositiveIntegerField(_("revision"), default=1)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("edited by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    filed_at = models.DateTimeField(_("filed at"), null=True, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    filed_sha256 = models.CharField(_("SHA-256 of the filed text"), max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("oversight report")
+        verbose_name_plural = _("oversight reports")
         ordering = ["sitting", "council"]
         constraints = [
             models.UniqueConstraint(fields=["sitting", "council"], name="one_report_per_council"),
@@ -105,25 +146,42 @@ class OversightReport(models.Model):
     def timeliness(self, now: datetime) -> str:
         """Return whether the report was filed on time, late, is overdue, or is still due."""
         if self.filed_at is not None:
-            return Timeliness.FILED_ON_TIME if self.filed_at <= self.due_at else Timeliness.FILED_LATE
+            return (
+                Timeliness.FILED_ON_TIME if self.filed_at <= self.due_at else Timeliness.FILED_LATE
+            )
         return Timeliness.OVERDUE if now > self.due_at else Timeliness.DUE
 
 
 class ReportSignature(models.Model):
     """A council member's signature on one exact text of a report. Voided, never deleted, by an edit."""
 
-    report = models.ForeignKey(OversightReport, on_delete=models.CASCADE, related_name="signatures")
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField()
-    text_sha256 = models.CharField(max_length=64)
-    revision = models.PositiveIntegerField()
-    voided_at = models.DateTimeField(null=True, blank=True)
+    report = models.ForeignKey(
+        OversightReport,
+        verbose_name=_("report"),
+        on_delete=models.CASCADE,
+        related_name="signatures",
+    )
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signer"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signed_at = models.DateTimeField(_("signed at"))
+    text_sha256 = models.CharField(_("SHA-256 of the signed text"), max_length=64)
+    revision = models.PositiveIntegerField(_("revision"))
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("report signature")
+        verbose_name_plural = _("report signatures")
         ordering = ["report", "signed_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["report", "signer"], condition=Q(voided_at__isnull=True),
-                                    name="one_standing_signature_per_signer"),
+            models.UniqueConstraint(
+                fields=["report", "signer"],
+                condition=Q(voided_at__isnull=True),
+                name="one_standing_signature_per_signer",
+            ),
         ]
 
     @property
