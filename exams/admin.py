@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .admin_columns import yes_no
 from .errors import ExamError
 from .models import (
     Attempt,
@@ -24,6 +25,11 @@ from .models import (
 from .services import item_revise, sitting_check_blueprint
 from .services.bank import ItemContent, validated_content
 
+# The admin's titles in the reader's language (Django's own say "Django administration").
+admin.site.site_header = _("Board examinations: administration")
+admin.site.site_title = _("Board examinations")
+admin.site.index_title = _("The bank, the schedule and the people")
+
 OPTION_LETTERS = "ABCDE"
 
 
@@ -36,27 +42,30 @@ class TopicAdmin(admin.ModelAdmin):
 class ItemForm(forms.ModelForm):
     """Edits the item's current wording; saving a live item makes a new version (R-BANK-2)."""
 
-    stem = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    stem = forms.CharField(label=_("stem"), widget=forms.Textarea(attrs={"rows": 4}))
     reason = forms.CharField(
+        label=_("reason"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Cause–effect items only"),
     )
-    option_a = forms.CharField(required=False)
-    option_b = forms.CharField(required=False)
-    option_c = forms.CharField(required=False)
-    option_d = forms.CharField(required=False)
-    option_e = forms.CharField(required=False)
+    option_a = forms.CharField(label=_("option A"), required=False)
+    option_b = forms.CharField(label=_("option B"), required=False)
+    option_c = forms.CharField(label=_("option C"), required=False)
+    option_d = forms.CharField(label=_("option D"), required=False)
+    option_e = forms.CharField(label=_("option E"), required=False)
     key = forms.CharField(
+        label=_("answer key"),
         required=False,
         help_text=_(
             "Choice items: right letters, e.g. B or A, D. Fill-in: accepted answers separated by |"
         ),
     )
     guide = forms.CharField(
+        label=_("marking guide"),
         required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Marking guide")
     )
-    image = forms.ImageField(required=False)
+    image = forms.ImageField(label=_("picture"), required=False)
 
     class Meta:
         model = Item
@@ -124,7 +133,7 @@ class ItemVersionInline(ReadOnlyInline):
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
     form = ItemForm
-    list_display = ["code", "topic", "kind", "status", "difficulty", "is_sample", "version"]
+    list_display = ["code", "topic", "kind", "status", "difficulty", yes_no(Item, "is_sample"), "version"]
     list_filter = ["status", "kind", "topic", "difficulty", "is_sample"]
     search_fields = ["code", "current_version__stem"]
     inlines = [ItemVersionInline]
@@ -168,7 +177,7 @@ class ExamAdmin(admin.ModelAdmin):
     list_display = [
         "code",
         "title",
-        "is_practice",
+        yes_no(Exam, "is_practice"),
         "item_count",
         "duration_minutes",
         "points",
@@ -212,8 +221,16 @@ class SittingForm(forms.ModelForm):
 @admin.register(Sitting)
 class SittingAdmin(admin.ModelAdmin):
     form = SittingForm
-    list_display = ["name", "exam", "starts_at", "entry_opens_at", "entry_closes_at"]
+    list_display = ["name", "exam", "starts_at", "entry_opens", "entry_closes"]
     inlines = [RoomInline]
+
+    @admin.display(description=_("entry opens at"))
+    def entry_opens(self, sitting: Sitting):
+        return sitting.entry_opens_at
+
+    @admin.display(description=_("entry closes at"))
+    def entry_closes(self, sitting: Sitting):
+        return sitting.entry_closes_at
 
 
 @admin.register(Enrolment)

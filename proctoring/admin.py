@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from exams.admin_columns import yes_no
+
 from .models import (
     CheckIn,
     EvidenceAccess,
@@ -43,7 +45,15 @@ class RoomEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyAdmin):
-    list_display = ["at", "enrolment", "kind", "by_system", "ended_at", "raised_by", "note"]
+    list_display = [
+        "at",
+        "enrolment",
+        "kind",
+        yes_no(Incident, "by_system"),
+        "ended_at",
+        "raised_by",
+        "note",
+    ]
     list_filter = ["kind", "by_system", "enrolment__room__sitting"]
     search_fields = ["note", "enrolment__ticket_number"]
 
@@ -67,13 +77,20 @@ class RecordingAdmin(ReadOnlyAdmin):
 
 @admin.register(SystemCheck)
 class SystemCheckAdmin(ReadOnlyAdmin):
-    list_display = ["at", "candidate", "enrolment", "passed", "problems", "upload_mbps"]
+    list_display = [
+        "at",
+        "candidate",
+        "enrolment",
+        yes_no(SystemCheck, "passed"),
+        "problems",
+        "upload_mbps",
+    ]
     list_filter = ["passed"]
 
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ["at", "enrolment", "from_proctor", "author", "text"]
+    list_display = ["at", "enrolment", yes_no(Message, "from_proctor"), "author", "text"]
 
 
 @admin.register(CheckIn)

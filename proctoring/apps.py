@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ProctoringConfig(AppConfig):
     name = "proctoring"
-    verbose_name = "Proctoring"
+    verbose_name = _("Proctoring")
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401  (attempt changes shown to the room)

@@ -38,6 +38,7 @@ from exams.models import (
     BlueprintEntry,
     Enrolment,
     Exam,
+    Item,
     ItemKind,
     ItemStatus,
     Sitting,
@@ -59,9 +60,22 @@ pytestmark = pytest.mark.e2e
 LANGUAGES = ["en", "mn", "zh-hans"]
 ZONE = "Asia/Ulaanbaatar"
 # Latin words a Mongolian or Chinese page may show: the time zone's IANA name, the language switch's
-# "English" (each language is named in itself), the browser's name, and a unit. Codes in capitals
+# "English" (each language is named in itself), the browser's name, a unit, keys and a format. Codes in capitals
 # (PDF, CSV, KR-20, the committee's anonymous answer codes) are the same in every language too.
-SAME_IN_EVERY_LANGUAGE = {"English", "Google", "Chrome", "Mbps", *re.findall(r"[A-Za-z]+", ZONE)}
+SAME_IN_EVERY_LANGUAGE = {
+    "English",
+    "Google",
+    "Chrome",
+    "Mbps",
+    *re.findall(r"[A-Za-z]+", ZONE),
+    # Keys as the keyboard names them (the admin's hint for a multiple choice), and the name of
+    # Unix's schedule format (the admin's periodic tasks), which IT staff know by it.
+    "Control",
+    "Command",
+    "Mac",
+    "Crontab",
+    "crontab",
+}
 CODE = re.compile(r"[A-Z]{2,6}")
 # The finished attempt's device: the case file shows a device's first characters, which in a hex id
 # could spell a Latin "word".
@@ -207,6 +221,7 @@ class World:
     room: str = ""
     third: Enrolment | None = None  # confirms their details, then waits in the proctored sitting
     usernames: list[str] = field(default_factory=list)  # shown as they are in every language
+    codes: list[str] = field(default_factory=list)  # of the exam, topic and items: identifiers too
 
 
 def _items(topic: Topic, text: dict, suffix: str) -> None:
@@ -419,6 +434,7 @@ def build_world(language: str) -> World:
     }
     world.third = third
     world.usernames = [*people, "admin"]
+    world.codes = [exam.code, topic.code, *Item.objects.values_list("code", flat=True)]
     return world
 
 
@@ -441,9 +457,11 @@ SHOWN_TEXT = """() => {
 
 def english_words(text: str, world: World) -> list[str]:
     """The Latin words of `text` that a page or mail in the world's language should not hold."""
-    allowed = (
-        SAME_IN_EVERY_LANGUAGE | CHROMES_OWN_WORDS.get(world.language, set()) | set(world.usernames)
-    )
+    # Usernames and the codes of the exam, topic and items are identifiers, the same in every language.
+    codes = {
+        word for code in [*world.usernames, *world.codes] for word in ENGLISH_OR_LATIN.findall(code)
+    }
+    allowed = SAME_IN_EVERY_LANGUAGE | CHROMES_OWN_WORDS.get(world.language, set()) | codes
     return sorted(
         {w for w in ENGLISH_OR_LATIN.findall(text) if w not in allowed and not CODE.fullmatch(w)}
     )
