@@ -8,6 +8,7 @@ from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from exams.models import (
@@ -176,3 +177,14 @@ def right_answer(slot: AttemptItem) -> Any:
     if slot.item_version.item.kind in (ItemKind.FREE_TEXT, ItemKind.FILL_IN):
         return slot.item_version.key[0] if slot.item_version.key else ""
     return sorted(slot.option_order.index(option) for option in slot.item_version.key)
+
+
+def grant(user, app_label: str, *codenames: str):
+    """Give `user` the permissions `codenames` of `app_label`; return a fresh copy of the user.
+
+    Fresh, because Django caches a user's permissions on the object it first checked them on.
+    """
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+    )
+    return type(user).objects.get(pk=user.pk)

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from exams.services import attempt_start, attempt_submit
 from grading.services import attempt_score
 
-from ..factories import UserFactory
+from ..factories import UserFactory, grant
 from ..grading.test_scoring import answer_all
 
 
@@ -15,11 +14,6 @@ def _tasks_in_process_and_files_in_tmp(settings, tmp_path):
     # Acknowledgements, decisions and re-scores run here; a real worker is tested in tests/integration/.
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.MEDIA_ROOT = tmp_path
-
-
-def grant(user, *codenames):
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="complaints", codename__in=codenames))
-    return type(user).objects.get(pk=user.pk)  # a fresh object: permissions are cached per object
 
 
 @pytest.fixture
@@ -35,16 +29,31 @@ def finished(alice, alice_enrolment):
 
 @pytest.fixture
 def deciders(db):
-    first = grant(UserFactory(username="judge_one", first_name="Oyun"), "view_complaint", "decide_complaint")
-    second = grant(UserFactory(username="judge_two"), "view_complaint", "decide_complaint")
-    chair = grant(UserFactory(username="chair"), "view_complaint", "decide_complaint", "assign_complaint")
+    first = grant(
+        UserFactory(username="judge_one", first_name="Oyun"),
+        "complaints",
+        "view_complaint",
+        "decide_complaint",
+    )
+    second = grant(
+        UserFactory(username="judge_two"), "complaints", "view_complaint", "decide_complaint"
+    )
+    chair = grant(
+        UserFactory(username="chair"),
+        "complaints",
+        "view_complaint",
+        "decide_complaint",
+        "assign_complaint",
+    )
     return first, second, chair
 
 
 @pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     """Run a service and then what it left for after its commit (the e-mails, the re-score)."""
+
     def run(service, *args, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             return service(*args, **kwargs)
+
     return run

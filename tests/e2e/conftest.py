@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,17 +83,21 @@ MEDIA_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def media_browser() -> Iterator[Browser]:
-    """Headless Chromium with fake media devices, shared by a module's tests (see `browser`)."""
+@contextmanager
+def _chromium(args: list[str]) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not at {CHROMIUM}: apt-get install chromium (make chromium)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=MEDIA_ARGS, headless=True
-        )
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def media_browser() -> Iterator[Browser]:
+    """Headless Chromium with fake media devices, shared by a module's tests (see `browser`)."""
+    with _chromium(MEDIA_ARGS) as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +107,8 @@ def browser() -> Iterator[Browser]:
     Not session-scoped: while Playwright's sync API is active its event loop counts as running
     on the main thread, which would break later tests that run an event loop themselves.
     """
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not at {CHROMIUM}: apt-get install chromium (make chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+    with _chromium(CHROMIUM_ARGS) as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -142,18 +141,21 @@ def new_context(request, browser: Browser) -> Iterator[Callable[..., BrowserCont
         context.close()
 
 
+def sign_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form of the server at `base`."""
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+
+
 @pytest.fixture
 def login(live_server_proc: Stack) -> Callable[..., None]:
     """Return login(page, username, password=PASSWORD): sign in through the login form."""
-
-    def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
-        page.goto(f"{live_server_proc.url}/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server_proc.url}/")
-
-    return sign_in
+    return lambda page, username, password=PASSWORD: sign_in(
+        page, live_server_proc.url, username, password
+    )
 
 
 @pytest.fixture

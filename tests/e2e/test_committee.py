@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -20,6 +19,7 @@ from tests.factories import (
     UserFactory,
     answer_every_item,
     enrol,
+    grant,
     make_bank,
     make_exam,
     make_item,
@@ -28,13 +28,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.e2e
 DEVICE = "e" * 32
-
-
-def grant(user, *codenames):
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="grading", codename__in=codenames)
-    )
-    return type(user).objects.get(pk=user.pk)
 
 
 def sit(sitting, room, username):
@@ -67,8 +60,8 @@ def test_the_chair_cannot_publish_while_a_candidate_can_still_start(
     attempt = sit(sitting, room, "alice")
     late = UserFactory(username="bob")
     enrol(sitting, room, late)  # enrolled, not started yet: may still enter
-    markers = [grant(UserFactory(username=f"marker{n}"), "mark_answers") for n in (1, 2)]
-    chair = grant(UserFactory(username="chair"), "chair_marking")
+    markers = [grant(UserFactory(username=f"marker{n}"), "grading", "mark_answers") for n in (1, 2)]
+    chair = grant(UserFactory(username="chair"), "grading", "chair_marking")
     for score in ItemScore.objects.filter(attempt=attempt, method="committee").select_related(
         "attempt_item__item_version"
     ):
@@ -127,11 +120,13 @@ def test_the_chair_assigns_fifteen_items_in_one_submit(
     for name in ("alice", "carol"):
         sit(sitting, room, name)
     markers = [
-        grant(UserFactory(username=f"marker{n}", first_name=f"Marker{n}"), "mark_answers")
+        grant(
+            UserFactory(username=f"marker{n}", first_name=f"Marker{n}"), "grading", "mark_answers"
+        )
         for n in (1, 2, 3)
     ]
-    grant(UserFactory(username="judge", first_name="Judge"), "adjudicate")
-    grant(UserFactory(username="chair"), "chair_marking")
+    grant(UserFactory(username="judge", first_name="Judge"), "grading", "adjudicate")
+    grant(UserFactory(username="chair"), "grading", "chair_marking")
     # One item already has a marker who marked an answer: kept, and counted in the split.
     first_item = (
         ItemScore.objects.filter(attempt__enrolment__sitting=sitting, method="committee")
@@ -184,7 +179,7 @@ def test_a_refused_key_correction_keeps_what_was_typed_in_the_page(
     """Issue 10, point 13: the refusal is shown beside the form, which keeps the code, action, keys and reason."""
     topic = TopicFactory()
     item = make_item(topic, ItemKind.SINGLE, 1)
-    grant(UserFactory(username="keys"), "correct_keys")
+    grant(UserFactory(username="keys"), "grading", "correct_keys")
     page = new_context().new_page()
     login(page, "keys")
     page.goto(f"{live_server_proc.url}/grading/corrections/")

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -52,7 +51,7 @@ from grading.services.corrections import key_correction_preview
 from grading.services.marking import assignment_set
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import DOCS_SCREENSHOTS, VIEWPORT
-from tests.factories import PASSWORD, UserFactory, answer_every_item, right_answer
+from tests.factories import PASSWORD, UserFactory, answer_every_item, grant, right_answer
 from tests.servers import artifact_dir
 
 pytestmark = pytest.mark.e2e
@@ -272,12 +271,6 @@ def _items(topic: Topic, text: dict, suffix: str) -> None:
     )
 
 
-def _grant(user, app: str, *codenames: str) -> None:
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label=app, codename__in=codenames)
-    )
-
-
 def _answers(text: dict):
     """Each slot's answer: the key, and the world's written answer for the free-text item."""
     return lambda slot: (
@@ -357,8 +350,8 @@ def build_world(language: str) -> World:
 
     # The committee: the chair marks, corrects keys, reads the analysis and hands out complaints.
     chair = people["chair"]
-    _grant(chair, "grading", "chair_marking", "mark_answers", "correct_keys", "view_item_analysis")
-    _grant(chair, "complaints", "view_complaint", "decide_complaint", "assign_complaint")
+    grant(chair, "grading", "chair_marking", "mark_answers", "correct_keys", "view_item_analysis")
+    grant(chair, "complaints", "view_complaint", "decide_complaint", "assign_complaint")
     written = (
         ItemScore.objects.filter(attempt=attempt, method="committee")
         .select_related("attempt_item__item_version")
@@ -383,11 +376,11 @@ def build_world(language: str) -> World:
         by=chair,
     ).correction
     # The oversight council's member and the exam staff.
-    _grant(people["watcher"], "exams", "manage_oversight", "view_absentees")
+    grant(people["watcher"], "exams", "manage_oversight", "view_absentees")
     staff = people["staff"]
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
-    _grant(staff, "signin", "clear_signinthrottle")
+    grant(staff, "signin", "clear_signinthrottle")
     UserFactory(username="admin", first_name="", last_name="", is_staff=True, is_superuser=True)
 
     world = World(language=language, exam=exam, sitting=sitting, proctored=proctored)

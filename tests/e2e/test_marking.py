@@ -4,7 +4,6 @@ blind, the chair publishes, the candidate sees the result (R-GRADE-2, R-GRADE-3)
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -16,6 +15,7 @@ from tests.factories import (
     UserFactory,
     answer_every_item,
     enrol,
+    grant,
     make_bank,
     make_exam,
     make_sitting,
@@ -25,12 +25,6 @@ from tests.factories import (
 pytestmark = pytest.mark.e2e
 DEVICE = "e" * 32
 ESSAY = "The anastomosis is checked for leaks before closing; drains are placed as the guide says."
-
-
-def grant(user, *codenames):
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="grading", codename__in=codenames)
-    )
 
 
 @pytest.fixture
@@ -60,11 +54,11 @@ def marked_sitting(transactional_db):
     )
     attempt_score(attempt_id=attempt.pk)
     chair = UserFactory(username="chair", first_name="Chair", last_name="Person")
-    grant(chair, "chair_marking")
+    grant(chair, "grading", "chair_marking")
     people = {name: UserFactory(username=name) for name in ("marker1", "marker2", "judge")}
-    grant(people["marker1"], "mark_answers")
-    grant(people["marker2"], "mark_answers")
-    grant(people["judge"], "adjudicate")
+    grant(people["marker1"], "grading", "mark_answers")
+    grant(people["marker2"], "grading", "mark_answers")
+    grant(people["judge"], "grading", "adjudicate")
     for score in ItemScore.objects.filter(attempt=attempt, method="committee").select_related(
         "attempt_item__item_version"
     ):

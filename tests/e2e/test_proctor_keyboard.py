@@ -28,7 +28,8 @@ from exams.models import Attempt, AttemptEvent, Room
 from proctoring import services
 from proctoring.models import CheckIn, Incident, IncidentKind, RoomSession
 from tests.e2e.axe import axe_violations, describe
-from tests.factories import PASSWORD, UserFactory, enrol, make_sitting
+from tests.e2e.conftest import sign_in
+from tests.factories import UserFactory, enrol, make_sitting
 from tests.servers import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -89,15 +90,6 @@ def _page(contexts: list[BrowserContext], browser: Browser, viewport: dict | Non
     context.set_default_timeout(WAIT)
     contexts.append(context)
     return context.new_page()
-
-
-def _sign_in(page: Page, base: str, username: str) -> None:
-    # The sign-in form is not under test here; the room page after it is keyboard only.
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def _csrf_token(page: Page) -> str:
@@ -188,7 +180,7 @@ def test_proctor_admits_pauses_resumes_and_extends_with_the_keyboard_alone(
 
     page = _page(contexts, media_browser, ROOM_VIEWPORT)
     page.add_init_script(WATCH_FOCUS)
-    _sign_in(page, base, "proctor_a")
+    sign_in(page, base, "proctor_a")
     page.goto(f"{base}/proctoring/rooms/{room.pk}/")
     expect(page.locator(".tile")).to_have_count(2)
     expect(page.locator("#conn")).to_have_class("pill online")
@@ -244,7 +236,7 @@ def test_proctor_admits_pauses_resumes_and_extends_with_the_keyboard_alone(
     # Alice starts in her own browser; the room is told over its socket and her panel, still
     # open, gains the attempt's controls without moving the proctor's focus.
     candidate = _page(contexts, media_browser)
-    _sign_in(candidate, base, "alice")
+    sign_in(candidate, base, "alice")
     started = candidate.request.post(
         f"{base}{reverse('exams:attempt_start', args=[enrolment.pk])}",
         form={"csrfmiddlewaretoken": _csrf_token(candidate), "start_code": ""},
@@ -362,7 +354,7 @@ def test_focus_survives_a_redrawn_incident_list_and_the_rooms_last_step(
 
     page = _page(contexts, media_browser, ROOM_VIEWPORT)
     page.add_init_script(WATCH_FOCUS)
-    _sign_in(page, base, "proctor_a")
+    sign_in(page, base, "proctor_a")
     page.goto(f"{base}/proctoring/rooms/{room.pk}/")
     expect(page.locator("#conn")).to_have_class("pill online")
     incidents = page.get_by_test_id("incidents").locator("li")
@@ -371,7 +363,7 @@ def test_focus_survives_a_redrawn_incident_list_and_the_rooms_last_step(
     # Tab to Alice's incident; meanwhile the colleague records one about Bold, on the server.
     _tab_to(page, f"[data-key=incident-{first.pk}]", "Alice's incident")
     other = _page(contexts, media_browser)
-    _sign_in(other, base, "proctor_c")
+    sign_in(other, base, "proctor_c")
     _watch_focus(page)
     answer = other.request.post(
         f"{base}/proctoring/candidates/{bold.pk}/incident/",

@@ -23,8 +23,8 @@ from exams.services import attempt_start
 from proctoring import services
 from proctoring.models import CheckIn, Incident, IncidentKind, SystemCheck
 from tests.e2e.axe import axe_violations, describe
-from tests.e2e.conftest import VIEWPORT
-from tests.factories import PASSWORD, UserFactory, enrol, make_sitting
+from tests.e2e.conftest import VIEWPORT, sign_in
+from tests.factories import UserFactory, enrol, make_sitting
 from tests.servers import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -63,14 +63,6 @@ def _context(
         context.add_cookies([{"name": DEVICE_COOKIE, "value": device, "url": base}])
     contexts.append(context)
     return context
-
-
-def _sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.fixture
@@ -125,7 +117,7 @@ def test_upload_check_passes_a_4_mbps_line_fails_2_mbps_and_runs_again(
     base = live_server_proc.url
     room, proctor, alice, enrolment = room_with_alice
     page = _context(contexts, media_browser).new_page()
-    _sign_in(page, base, "alice")
+    sign_in(page, base, "alice")
     cdp = _throttle_upload(page, 4)
     page.goto(f"{base}/proctoring/enrolments/{enrolment.pk}/waiting-room/")
     upload = page.locator("[data-check=upload]")
@@ -165,7 +157,7 @@ def test_upload_check_passes_a_4_mbps_line_fails_2_mbps_and_runs_again(
 
     # The proctor sees the figure of the newest run on the candidate's tile.
     proctor_page = _context(contexts, media_browser).new_page()
-    _sign_in(proctor_page, base, "proctor_a")
+    sign_in(proctor_page, base, "proctor_a")
     proctor_page.goto(f"{base}/proctoring/rooms/{room.pk}/")
     proctor_page.locator(f".tile[data-enrolment='{enrolment.pk}'] .open-tile").click()
     expect(proctor_page.locator("#focus-facts")).to_contain_text(f"{second.upload_mbps} Mbps")
@@ -194,7 +186,7 @@ def test_first_entry_to_the_exam_page_asks_to_share_and_does_not_say_sharing_sto
     attempt = _started_attempt(room, proctor, alice, enrolment, device)
     page = _context(contexts, media_browser, base=base, device=device).new_page()
     page.add_init_script(RECORD_FIX_TEXTS)
-    _sign_in(page, base, "alice")
+    sign_in(page, base, "alice")
     page.goto(f"{base}/attempts/{attempt.pk}/")
     fix = page.get_by_test_id("fix")
     expect(fix).to_have_text(
@@ -243,7 +235,7 @@ def test_republish_is_no_camera_loss_and_a_real_loss_shows_its_length(
     attempt = _started_attempt(room, proctor, alice, enrolment, device)
     context = _context(contexts, media_browser, base=base, device=device)
     page = context.new_page()
-    _sign_in(page, base, "alice")
+    sign_in(page, base, "alice")
     page.goto(f"{base}/attempts/{attempt.pk}/")
     share = page.get_by_role("button", name="Share your whole screen")
     share.click()
@@ -285,7 +277,7 @@ def test_republish_is_no_camera_loss_and_a_real_loss_shows_its_length(
 
     # A real loss: the camera stops (as when it is unplugged) for longer than the grace.
     proctor_page = _context(contexts, media_browser).new_page()
-    _sign_in(proctor_page, base, "proctor_a")
+    sign_in(proctor_page, base, "proctor_a")
     proctor_page.goto(f"{base}/proctoring/rooms/{room.pk}/")
     expect(proctor_page.locator(f".tile[data-enrolment='{enrolment.pk}']")).to_be_visible()
     lost_at = timezone.now()
@@ -330,7 +322,7 @@ def test_proctor_opens_a_candidate_and_records_an_incident_by_keyboard_and_axe_f
     bob = UserFactory(username="bob", first_name="Bold", last_name="Dorj")
     services.checkin_arrive(enrolment_id=enrol(room.sitting, room, bob).pk, candidate=bob)
     page = _context(contexts, media_browser, viewport={"width": 1500, "height": 950}).new_page()
-    _sign_in(page, base, "proctor_a")
+    sign_in(page, base, "proctor_a")
     page.goto(f"{base}/proctoring/rooms/{room.pk}/")
     expect(page.locator(".tile")).to_have_count(2)
     page.wait_for_timeout(500)
@@ -394,8 +386,12 @@ def test_proctor_opens_a_candidate_and_records_an_incident_by_keyboard_and_axe_f
     # attempt's controls (pause, resume, extend, move, disqualify) and the pause's facts.
     services.checkin_admit(enrolment_id=enrolment.pk, by=proctor)
     services.room_advance(room_id=room.pk, by=proctor, to="started")
-    attempt = attempt_start(candidate=alice, enrolment_id=enrolment.pk, device_id="a" * 32,
-                            start_code=services.room_session_for(room.pk).start_code)
+    attempt = attempt_start(
+        candidate=alice,
+        enrolment_id=enrolment.pk,
+        device_id="a" * 32,
+        start_code=services.room_session_for(room.pk).start_code,
+    )
     services.attempt_pause(attempt_id=attempt.pk, by=proctor, reason="Camera fell over")
     page.reload()
     page.locator(f".tile[data-enrolment='{enrolment.pk}'] .open-tile").click()

@@ -13,9 +13,8 @@ from exams.services import attempt_start, attempt_submit
 from grading import anonymity
 from grading.models import ItemScore, Mark
 from grading.services import assignment_set, attempt_score
-from tests.factories import UserFactory, enrol, make_bank, make_exam, make_sitting
+from tests.factories import UserFactory, enrol, grant, make_bank, make_exam, make_sitting
 
-from .test_marking import grant
 from .test_scoring import answer_all
 from .test_views import client_for
 
@@ -41,7 +40,7 @@ def many_answers(db, administrator):
         attempt_item__item_version__item__kind=ItemKind.FREE_TEXT,
     )
     item_id = scores.values_list("attempt_item__item_version__item_id", flat=True).first()
-    markers = [grant(UserFactory(username=f"m{n}"), "mark_answers") for n in (1, 2)]
+    markers = [grant(UserFactory(username=f"m{n}"), "grading", "mark_answers") for n in (1, 2)]
     for marker in markers:
         assignment_set(
             sitting_id=sitting.pk,
@@ -67,7 +66,11 @@ def test_the_marking_page_exposes_no_sequential_id(many_answers):
     # A keyed digest, not the row's number: a short id may still occur in it by chance (it did, one
     # run in three, when this asserted that str(pk) was no substring), so what is checked is that it
     # is long, not a number, and differs from a neighbour's token in far more than a digit.
-    assert not token.isdigit() and len(token) >= 16 and token not in (str(shown.pk), str(shown.attempt_id))
+    assert (
+        not token.isdigit()
+        and len(token) >= 16
+        and token not in (str(shown.pk), str(shown.attempt_id))
+    )
     neighbour = anonymity.answer_token(shown.pk + 1, user_id=first.pk)
     assert sum(a != b for a, b in zip(token, neighbour, strict=False)) > len(token) // 2
     assert token == anonymity.answer_token(shown.pk, user_id=first.pk)

@@ -14,7 +14,8 @@ from grading.models import MarkingAssignment
 from grading.services import assignment_set, marking
 from grading.services.results import GradingError
 
-from .test_marking import committee, grant, open_answers, scored  # noqa: F401 - fixtures
+from ..factories import grant
+from .test_marking import committee, open_answers, scored  # noqa: F401 - fixtures
 from .test_views import client_for
 
 
@@ -116,7 +117,7 @@ def test_the_chair_assigns_every_item_in_one_post(scored, committee, administrat
     (first, second, third), judge = committee
     sitting_id = scored.enrolment.sitting_id
     MarkingAssignment.objects.all().delete()
-    chair = grant(administrator, "chair_marking")
+    chair = grant(administrator, "grading", "chair_marking")
     url = reverse("grading:chair_sitting", args=[sitting_id])
     items = sorted({a.attempt_item.item_version.item_id for a in open_answers(scored)})
     form = {

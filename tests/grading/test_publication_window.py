@@ -14,12 +14,13 @@ from grading.services import attempt_score, results, sitting_results_publish
 from grading.services.results import GradingError
 from proctoring.models import CheckIn, RoomSession
 
-from .test_marking import committee, grant, mark_everything, scored  # noqa: F401 - fixtures
+from ..factories import grant
+from .test_marking import committee, mark_everything, scored  # noqa: F401 - fixtures
 
 
 @pytest.fixture
 def chair(administrator):
-    return grant(administrator, "chair_marking")
+    return grant(administrator, "grading", "chair_marking")
 
 
 @pytest.fixture

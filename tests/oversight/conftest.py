@@ -7,7 +7,6 @@ totals then differ at every level of room → test centre → region → nationa
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from exams.models import Council, Enrolment, Room
 from exams.oversight import services
@@ -46,30 +45,34 @@ def room_b(sitting):
 
 @pytest.fixture
 def room_c(sitting):
-    return Room.objects.create(sitting=sitting, name="Room C", test_centre="Darkhan Regional Hospital", region=DARKHAN)
+    return Room.objects.create(
+        sitting=sitting, name="Room C", test_centre="Darkhan Regional Hospital", region=DARKHAN
+    )
 
 
 @pytest.fixture
 def room_d(sitting):
-    return Room.objects.create(sitting=sitting, name="Room D", test_centre="Darkhan School No. 1", region=DARKHAN)
+    return Room.objects.create(
+        sitting=sitting, name="Room D", test_centre="Darkhan School No. 1", region=DARKHAN
+    )
 
 
 @pytest.fixture
 def software_member(sitting, administrator):
     user = UserFactory(username="software", first_name="Ганболд", last_name="Мехим")
-    services.council_member_add(sitting_id=sitting.pk, council=Council.SOFTWARE, user=user, by=administrator)
+    services.council_member_add(
+        sitting_id=sitting.pk, council=Council.SOFTWARE, user=user, by=administrator
+    )
     return user
 
 
 @pytest.fixture
 def external_member(sitting, administrator):
     user = UserFactory(username="external", first_name="Оюун", last_name="Нарийн")
-    services.council_member_add(sitting_id=sitting.pk, council=Council.EXTERNAL, user=user, by=administrator)
+    services.council_member_add(
+        sitting_id=sitting.pk, council=Council.EXTERNAL, user=user, by=administrator
+    )
     return user
-
-
-def grant(user, *codenames: str) -> None:
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="exams", codename__in=codenames))
 
 
 def enrol_named(sitting, room, given: str, family: str, seat: str) -> Enrolment:

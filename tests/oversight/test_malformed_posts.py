@@ -10,8 +10,8 @@ from django.urls import reverse
 from exams.models import Council, OversightReport
 from exams.oversight import services
 
-from ..factories import make_sitting
-from .conftest import client_for, end_room, enrol_named, grant
+from ..factories import grant, make_sitting
+from .conftest import client_for, end_room, enrol_named
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_a_garbage_hash_is_refused_with_a_message_and_no_signature(report, softw
 def test_council_members_refuses_malformed_values_without_a_server_error(
     sitting, administrator, data
 ):
-    grant(administrator, "manage_oversight")
+    grant(administrator, "exams", "manage_oversight")
     response = client_for(administrator).post(
         reverse("oversight:council_members", args=[sitting.pk]), data, follow=True
     )
