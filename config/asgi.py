@@ -11,20 +11,27 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.origins import ExactOriginValidator  # noqa: E402
+from config.preflight import refuse_demo_logins  # noqa: E402
+from config.proxy import TrustedProxyHeaders  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from exams.continuity.heartbeat import start_heartbeat  # noqa: E402
 
+# Production does not serve while a demo login still opens with its published password.
+refuse_demo_logins()
 # Server outages are seen as gaps in this heartbeat and credited to the candidates (R-TAKE-7).
 start_heartbeat()
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # Origin is checked against ALLOWED_HOSTS, login through the session cookie.
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
+# The proxy's view of the client first (address, https), then the socket's origin against it,
+# then the session cookie's user.
+application = TrustedProxyHeaders(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": ExactOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ),
+        }
+    )
 )

@@ -10,9 +10,14 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from config.safety import refuse_unsafe
+from config.secrets import UnsafeSettings, distinct, from_environment, key_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,12 +43,30 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from exc
 
 
+# Production (DJANGO_PRODUCTION=1): every key given, HTTPS behind the proxy, PostgreSQL and Redis,
+# and an unsafe setting stops start-up with one line (config/safety.py). Never the demo.
+PRODUCTION = env_bool("DJANGO_PRODUCTION", False)
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    # The embedded default is for one person trying the product on their own machine.
-    SECRET_KEY = "embedded-insecure-key-set-DJANGO_SECRET_KEY-in-production"
-ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+# Outside production, keys nobody gave are generated once per checkout and kept here (config/secrets.py).
+KEYS_DIR = Path(os.environ.get("KEYS_DIR", "") or BASE_DIR / "var" / "keys")
+try:
+    # One key per job, so that a leak of one opens nothing else: sessions, CSRF and signed cookies;
+    # the seal of the audit log (an edit re-sealed without it does not verify); the committee's
+    # anonymous answer codes (without it a code cannot be traced back to its candidate).
+    SECRET_KEY = key_for("DJANGO_SECRET_KEY", production=PRODUCTION, keys_dir=KEYS_DIR)
+    AUDIT_HMAC_KEY = key_for("AUDIT_HMAC_KEY", production=PRODUCTION, keys_dir=KEYS_DIR)
+    MARKING_CODE_KEY = key_for("MARKING_CODE_KEY", production=PRODUCTION, keys_dir=KEYS_DIR)
+    # coturn's shared secret (static-auth-secret): TURN credentials are derived from it.
+    TURN_SECRET = from_environment("TURN_SECRET")
+    EMAIL_HOST_PASSWORD = from_environment("EMAIL_HOST_PASSWORD")
+    distinct({"DJANGO_SECRET_KEY": SECRET_KEY, "AUDIT_HMAC_KEY": AUDIT_HMAC_KEY,
+              "MARKING_CODE_KEY": MARKING_CODE_KEY, "TURN_SECRET": TURN_SECRET})
+except UnsafeSettings as _unsafe:
+    raise SystemExit(f"Refusing to start: {_unsafe}") from None
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Production answers only to its own name (the host of SITE_URL) unless told otherwise.
+_default_hosts = urlsplit(SITE_URL).hostname if PRODUCTION else "127.0.0.1,localhost,testserver"
+ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", _default_hosts or "").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -66,6 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -246,8 +270,44 @@ PROCTORING_MEDIA_GRACE_SECONDS = env_int("PROCTORING_MEDIA_GRACE_SECONDS", 8)
 SESSION_ENGINE = "signin.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+# Sent over HTTPS only (the session, CSRF, device and known-device cookies alike).
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A sign-in lasts a working day, not Django's two weeks: long enough for the longest sitting and
+# its review, short enough that a shared computer at a test centre is not signed in tomorrow.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+
+# HTTPS behind a reverse proxy (deploy/nginx). The proxy ends TLS; the ASGI application believes
+# its X-Forwarded-For and X-Forwarded-Proto only when the connection comes from one of
+# TRUSTED_PROXIES (config/proxy.py), so a client that reaches Daphne directly forges nothing.
+TRUSTED_PROXIES = [a.strip() for a in os.environ.get("TRUSTED_PROXIES", "").split(",") if a.strip()]
+# The header in which the proxy says whether the client came over HTTPS ("https" or "http").
+PROXY_TLS_HEADER = os.environ.get("PROXY_TLS_HEADER", "X-Forwarded-Proto").replace("_", "-")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", PRODUCTION)
+# The health check and the metrics are asked for over plain HTTP by the monitor on the same network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+# Preloading is a promise to browsers' makers that is slow to take back: the board opts in.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+
+# Content-Security-Policy on every page (django-csp): scripts, styles, pictures and fonts from this
+# site only, no inline script or style, no plugins, no framing; sockets to this site only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 # JSON for the exam page's HTTP fallback (the page reloads itself on it), Django's page elsewhere.
 CSRF_FAILURE_VIEW = "exams.fallback.csrf_failure"
 LOGIN_URL = "login"
@@ -265,10 +325,8 @@ LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 300)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 100)
 LOGIN_ADDRESS_DELAY_MAX_SECONDS = env_int("LOGIN_ADDRESS_DELAY_MAX_SECONDS", 30)
 # Comma-separated addresses or networks. Shared: a test centre's NAT, never held up as a whole.
-# Trusted proxies: their X-Forwarded-For names the client (else everyone behind them is one address).
 LOGIN_SHARED_ADDRESSES = [a for a in os.environ.get("LOGIN_SHARED_ADDRESSES", "").split(",") if a.strip()]
-LOGIN_TRUSTED_PROXIES = [a for a in os.environ.get("LOGIN_TRUSTED_PROXIES", "").split(",") if a.strip()]
-for _setting in ("LOGIN_SHARED_ADDRESSES", "LOGIN_TRUSTED_PROXIES"):
+for _setting in ("LOGIN_SHARED_ADDRESSES", "TRUSTED_PROXIES"):
     for _value in globals()[_setting]:
         try:
             ipaddress.ip_network(_value.strip(), strict=False)
@@ -320,11 +378,50 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Item images are never served from a public URL: see exams.views.item_image.
 MEDIA_URL = "/media-not-public/"
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mail: over SMTP when EMAIL_HOST is set (the board's relay), else printed to the console (the
+# embedded default). EMAIL_USE_TLS: STARTTLS, usually on port 587; EMAIL_USE_SSL: TLS from the first
+# byte, usually on port 465. The password may come from a file (EMAIL_HOST_PASSWORD_FILE).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_PORT = env_int("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 # For django.core.mail.backends.filebased.EmailBackend: the folder each process writes its mails to.
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or None
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "exams@board.example")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
+# A TrueType font with Cyrillic for the PDFs (absentee lists); else DejaVu Sans where Debian puts it.
+PDF_FONT = os.environ.get("PDF_FONT", "")
+
+# --- Video paths through candidates' firewalls (proctoring/media/ice.py) ----------------------
+# STUN finds a page's public address; TURN relays media for a network that blocks UDP or direct
+# paths (hospitals, hotels, offices), over TLS on port 443 if need be. Comma-separated URLs, e.g.
+# stun:turn.board.mn:3478 and turn:turn.board.mn:3478?transport=udp,turns:turn.board.mn:443?transport=tcp
+STUN_URLS = [u.strip() for u in os.environ.get("STUN_URLS", "").split(",") if u.strip()]
+TURN_URLS = [u.strip() for u in os.environ.get("TURN_URLS", "").split(",") if u.strip()]
+# How long a TURN credential handed to a page or the media server stays valid (coturn's
+# use-auth-secret: the username carries its expiry). Longer than the longest sitting: a relay in use
+# is refreshed with the same credential, and one that expired mid-exam would cut the video.
+TURN_CREDENTIAL_SECONDS = env_int("TURN_CREDENTIAL_SECONDS", 8 * 3600)
+# The media server's own address as candidates reach it, when it sits behind 1:1 NAT (a cloud
+# machine's public address): offered beside the address it sees on its own interface.
+MEDIA_PUBLIC_ADDRESS = os.environ.get("MEDIA_PUBLIC_ADDRESS", "")
+if MEDIA_PUBLIC_ADDRESS:
+    try:
+        ipaddress.ip_address(MEDIA_PUBLIC_ADDRESS)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"MEDIA_PUBLIC_ADDRESS={MEDIA_PUBLIC_ADDRESS!r} is not an IP address") from exc
+# "relay": pages send and receive video only through TURN. For checking a TURN server (and the
+# tests that do); "all" lets a page take a direct path when there is one.
+ICE_TRANSPORT_POLICY = os.environ.get("ICE_TRANSPORT_POLICY", "all")
+if ICE_TRANSPORT_POLICY not in ("all", "relay"):
+    raise ImproperlyConfigured(f"ICE_TRANSPORT_POLICY={ICE_TRANSPORT_POLICY!r}: use all or relay")
 
 LOGGING = {
     "version": 1,
@@ -332,3 +429,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Last, with everything above settled: an unsafe combination stops start-up with one line.
+try:
+    refuse_unsafe(globals())
+except UnsafeSettings as _unsafe:
+    raise SystemExit(f"Refusing to start: {_unsafe}") from None

@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -192,9 +193,26 @@ def _committee_groups(users: dict[str, object]) -> None:
     users["adjudicator"].groups.add(adjudicators, complaint_members)
 
 
-@transaction.atomic
+class DemoRefused(Exception):
+    """The demo's logins have passwords printed in the README: never on a production site."""
+
+
+def logins_with_published_password() -> list[str]:
+    """Return the demo logins that are active and still open with the README's password."""
+    published = {login.username: login.password for login in LOGINS}
+    users = get_user_model().objects.filter(username__in=published, is_active=True)
+    return sorted(user.username for user in users if user.check_password(published[user.username]))
+
+
 def load_demo() -> bool:
     """Create the demo; return False if it was already there (then only the clock is refreshed)."""
+    if settings.PRODUCTION:
+        raise DemoRefused("the demo is never loaded in production (DJANGO_PRODUCTION=1): its passwords are public")
+    return _load_demo()
+
+
+@transaction.atomic
+def _load_demo() -> bool:
     if Exam.objects.filter(code=DEMO_EXAM).exists():
         refresh_demo_times()
         return False

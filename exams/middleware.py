@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
+
 DEVICE_COOKIE = "exam_device"
 DEVICE_COOKIE_AGE = 365 * 24 * 3600
 
@@ -24,5 +26,8 @@ class DeviceCookieMiddleware:
         request.device_id = device_id
         response = self.get_response(request)
         if issued:
-            response.set_cookie(DEVICE_COOKIE, device_id, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax")
+            response.set_cookie(
+                DEVICE_COOKIE, device_id, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
         return response

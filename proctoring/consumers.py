@@ -26,6 +26,7 @@ from .errors import ProctoringError
 from .groups import candidate_group, room_group
 from .media import ensure_in_process
 from .media import interface as media
+from .media.ice import page_ice
 from .models import CheckIn
 from .selectors import (
     attempt_summary,
@@ -75,7 +76,9 @@ class CandidateConsumer(_Refusing):
         await self.channel_layer.group_add(candidate_group(self.enrolment_id), self.channel_name)
         await self.accept()
         await database_sync_to_async(services.candidate_online)(enrolment_id=self.enrolment_id, channel=self.channel_name)
-        await self.send_json({"t": "hello", **await self._state()})
+        # The ICE servers with a fresh TURN credential on every (re)connect: a page open all day
+        # never publishes with one that has expired.
+        await self.send_json({"t": "hello", "ice": page_ice(f"candidate-{user.pk}"), **await self._state()})
 
     async def disconnect(self, code: int) -> None:
         if self.enrolment_id is None:
@@ -224,7 +227,7 @@ class RoomConsumer(_Refusing):
         self.acts = await database_sync_to_async(can_act)(user, room_id)
         await self.channel_layer.group_add(room_group(room_id), self.channel_name)
         await self.accept()
-        await self.send_json({"t": "hello", **await self._state()})
+        await self.send_json({"t": "hello", "ice": page_ice(f"proctor-{user.pk}"), **await self._state()})
 
     async def disconnect(self, code: int) -> None:
         if self.room_id is None:

@@ -13,8 +13,8 @@ failures from anywhere, so anyone who knew a ticket number could keep its candid
   waits too, at most LOGIN_ADDRESS_DELAY_MAX_SECONDS, so one machine cannot try a password on
   every ticket number. Known devices do not wait for it, and a test centre's own addresses
   (LOGIN_SHARED_ADDRESSES) are not counted, so a room of candidates behind one NAT is never held up.
-- Behind a reverse proxy, REMOTE_ADDR is the proxy: list it in LOGIN_TRUSTED_PROXIES and the
-  client's address is read from X-Forwarded-For, otherwise everyone would share one address.
+- Behind the reverse proxy, REMOTE_ADDR is already the client's address (config/proxy.py reads
+  X-Forwarded-For from TRUSTED_PROXIES only), otherwise everyone would share one address.
 - Exam staff clear a row (signin.views.throttles, or the admin action); the audit log gets
   "login.throttled" when a key starts waiting and "login.throttle_cleared" when staff clear it.
   Each failure itself is already "login.failed" (exams.audit.receivers).
@@ -83,20 +83,9 @@ def _in(address: str, setting: str) -> bool:
 
 
 def client_address(request: HttpRequest) -> str:
-    """Return the client's address: REMOTE_ADDR, or behind a trusted proxy the last address of
-    X-Forwarded-For that is not a trusted proxy (the ones before it are the client's to forge)."""
-    address = request.META.get("REMOTE_ADDR", "") or ""
-    if not _in(address, "LOGIN_TRUSTED_PROXIES"):
-        return address
-    hops = [
-        hop.strip()
-        for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if hop.strip()
-    ]
-    for hop in reversed(hops):
-        if not _in(hop, "LOGIN_TRUSTED_PROXIES"):
-            return hop[:45]
-    return address
+    """Return the client's address. Behind the reverse proxy it is already the client's, not the
+    proxy's: config/proxy.py takes it from X-Forwarded-For for connections from TRUSTED_PROXIES."""
+    return request.META.get("REMOTE_ADDR", "") or ""
 
 
 def _account_digest(username: str) -> str:

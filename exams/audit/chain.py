@@ -46,8 +46,9 @@ CHAIN_LOCK = 7_314_042
 
 
 def _key() -> bytes:
-    # A key of its own if configured, so that rotating the session secret does not break the chain.
-    return (getattr(settings, "AUDIT_HMAC_KEY", "") or f"audit:{settings.SECRET_KEY}").encode()
+    # A key of its own (config/secrets.py), never derived from the session secret: whoever holds
+    # that one (it signs every cookie) must not be able to re-seal an edited entry.
+    return settings.AUDIT_HMAC_KEY.encode()
 
 
 def _plain(value: Any) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
+    RTCIceServer,
     RTCPeerConnection,
     RTCRtpReceiver,
     RTCRtpSender,
@@ -30,15 +31,18 @@ START_KBPS = 1000
 MEDIA_CODECS = {"video": "video/VP8", "audio": "audio/opus"}
 
 
-def new_peer_connection() -> RTCPeerConnection:
+def new_peer_connection(ice_servers: list[RTCIceServer] | None = None) -> RTCPeerConnection:
     """Return a peer connection for one publisher or viewer.
 
     MAX_BUNDLE: with the default policy a second video track (camera + screen in one connection)
-    is mixed into the first or lost (STYLE.md). No ICE servers: aioice's host candidates (every
+    is mixed into the first or lost (STYLE.md). Without ICE servers aioice's host candidates (every
     non-loopback address of this machine) are what a browser reaches, and it learns the browser's
-    address from its connectivity checks even when the browser hides its own behind mDNS.
+    address from its connectivity checks even when the browser hides its own behind mDNS; with
+    them (ice.media_server_ice) a relay candidate on the TURN server is offered too.
     """
-    return RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+    return RTCPeerConnection(
+        RTCConfiguration(iceServers=ice_servers or [], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    )
 
 
 def check_aiortc() -> None:
@@ -84,7 +88,11 @@ def tap_receiver(receiver: RTCRtpReceiver, sink: Callable[[int, Any], None]) -> 
     original = getattr(receiver, _DECODER_QUEUE, None)
     if original is None or not hasattr(original, "put"):
         raise RuntimeError("aiortc changed: RTCRtpReceiver has no decoder queue to tap")
-    setattr(receiver, _DECODER_QUEUE, _TapQueue(original, lambda codec, frame: sink(codec.clockRate, frame)))
+    setattr(
+        receiver,
+        _DECODER_QUEUE,
+        _TapQueue(original, lambda codec, frame: sink(codec.clockRate, frame)),
+    )
 
 
 def only_media_codecs(pc: RTCPeerConnection) -> str | None:
@@ -101,8 +109,11 @@ def only_media_codecs(pc: RTCPeerConnection) -> str | None:
         if not kept:
             return f"the offer has no {wanted} for {transceiver.kind}"
         payload_types = {c.payloadType for c in kept}
-        kept += [c for c in codecs if c.mimeType.lower().endswith("/rtx")
-                 and c.parameters.get("apt") in payload_types]
+        kept += [
+            c
+            for c in codecs
+            if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") in payload_types
+        ]
         transceiver._codecs = kept  # noqa: SLF001
     return None
 
@@ -123,7 +134,8 @@ def without_receiver_estimates(pc: RTCPeerConnection) -> None:
                 # sends a smaller camera for half a minute; start where publisher.js's caps are.
                 codec.parameters["x-google-start-bitrate"] = START_KBPS
         transceiver._headerExtensions = [  # noqa: SLF001 - negotiated by setRemoteDescription
-            extension for extension in transceiver._headerExtensions  # noqa: SLF001
+            extension
+            for extension in transceiver._headerExtensions  # noqa: SLF001
             if not extension.uri.endswith("abs-send-time")
         ]
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiortc import MediaStreamError, RTCSessionDescription
+from django.conf import settings
 
 from . import conf, evidence
 from .aiortc_glue import (
@@ -26,6 +27,7 @@ from .aiortc_glue import (
     without_receiver_estimates,
 )
 from .feeds import EncodedFrame, Feed, Hub
+from .ice import media_server_ice, with_public_address
 from .interface import REPORTED_TRACKS, STATE, STILL_KINDS
 from .recorder import Recorder
 
@@ -52,7 +54,7 @@ class Publisher:
         self.meta: dict[str, Any] = dict(message.get("meta") or {})
         self.kinds: dict[str, str] = dict(message.get("kinds") or {})
         self._notify = notify
-        self.pc = new_peer_connection()
+        self.pc = new_peer_connection(media_server_ice())
         self._targets: dict[str, list[Feed]] = {}
         self._recorders: dict[str, tuple[Recorder, str]] = {}
         self._last_frame: dict[str, float] = {}
@@ -92,7 +94,7 @@ class Publisher:
         await self.pc.setLocalDescription(answer)
         self._spawn(self._watch())
         self._spawn(self._take_stills())
-        return self.pc.localDescription.sdp
+        return with_public_address(self.pc.localDescription.sdp, settings.MEDIA_PUBLIC_ADDRESS)
 
     def _wire(self, received: dict[str, Any]) -> None:
         def requester(receiver) -> Callable[[], None]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiortc import RTCSessionDescription
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from . import interface as api
 from .aiortc_glue import (
@@ -24,6 +25,7 @@ from .aiortc_glue import (
     only_media_codecs,
 )
 from .feeds import Hub
+from .ice import media_server_ice, with_public_address
 from .publisher import Publisher, PublishError
 from .tracks import ForwardTrack
 
@@ -41,7 +43,7 @@ class Viewer:
         self.reply_to: str = message["reply_to"]
         self.view_id: str = str(message["view_id"])
         self.hub = hub
-        self.pc = new_peer_connection()
+        self.pc = new_peer_connection(media_server_ice())
         self.tracks: list[ForwardTrack] = []
 
     @property
@@ -68,7 +70,7 @@ class Viewer:
             self.tracks.append(track)
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
-        return self.pc.localDescription.sdp
+        return with_public_address(self.pc.localDescription.sdp, settings.MEDIA_PUBLIC_ADDRESS)
 
     async def close(self) -> None:
         for track in self.tracks:

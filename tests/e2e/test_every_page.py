@@ -460,6 +460,14 @@ def english_words(text: str, world: World) -> list[str]:
     )
 
 
+CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', (event) => {
+  (window.__cspViolations = window.__cspViolations || []).push(
+    `${event.effectiveDirective} ${event.blockedURI || ''} ${event.sourceFile || ''}:${event.lineNumber}`);
+});
+"""
+
+
 class Visitor:
     """One person's browser, in the world's language; checks each page it opens."""
 
@@ -484,6 +492,9 @@ class Visitor:
         if device:
             cookies.append({"name": DEVICE_COOKIE, "value": device, "url": base})
         self.context.add_cookies(cookies)
+        # Every page is served with a Content-Security-Policy (issue 13): anything it refuses (an
+        # inline script or style, a source from elsewhere) is a violation the page reports.
+        self.context.add_init_script(CSP_LISTENER)
         self.page: Page = self.context.new_page()
         self.failures: list[str] = []
         # A script error is a page that does not work, in any language.
@@ -507,6 +518,9 @@ class Visitor:
         assert answer is not None and answer.ok, (
             f"{self.username} {path}: HTTP {answer.status if answer else '—'}"
         )
+        policy = answer.headers.get("content-security-policy", "")
+        if "script-src 'self'" not in policy or "unsafe-inline" in policy:
+            self.failures.append(f"{self.username} {path}: Content-Security-Policy {policy!r}")
         if ready:
             self.page.wait_for_selector(ready)
         self.page.wait_for_load_state("networkidle")
@@ -516,6 +530,9 @@ class Visitor:
     def check(self, path: str) -> None:
         """Note what is wrong with the page as it is now: its language, axe, English words."""
         where = f"[{self.world.language}] {self.username} {path}"
+        for violation in self.page.evaluate("window.__cspViolations || []"):
+            self.failures.append(f"{where}: Content-Security-Policy refused {violation}")
+        self.page.evaluate("window.__cspViolations = []")
         lang = self.page.evaluate("document.documentElement.lang")
         if lang != self.world.language:
             self.failures.append(f"{where}: <html lang={lang!r}>")

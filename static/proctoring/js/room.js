@@ -15,6 +15,7 @@ const messages = new Map();     // enrolment id → [message]
 let incidents = [];
 let session = { stage: 'admitting' };
 let canAct = false;
+let ice = null;                 // the ICE servers of the last hello (TURN credentials are fresh on each)
 let focusId = null;
 let focusViewer = null;
 let armedStep = null;
@@ -43,6 +44,7 @@ const link = new ServerLink({
 function handle(message) {
   switch (message.t) {
     case 'hello':
+      ice = message.ice;
       canAct = message.canAct;
       document.body.classList.toggle('observer', !canAct);
       $('observer-note').hidden = canAct;
@@ -92,7 +94,7 @@ function signal({ sdp, session: candidate, quality, viewId }) {
 
 async function openView(enrolment, quality, onTrack) {
   const viewId = `${quality}-${enrolment}-${++viewSeq}`;
-  return view({ session: String(enrolment), quality, onTrack, signal: (offer) => signal({ ...offer, session: String(enrolment), quality, viewId }) });
+  return view({ session: String(enrolment), quality, onTrack, ice, signal: (offer) => signal({ ...offer, session: String(enrolment), quality, viewId }) });
 }
 
 function closeViewer(entry) {

@@ -42,6 +42,7 @@ export class Monitor {
     this.connected = false;
     this.mediaState = 'new';
     this.publication = null;
+    this.ice = null;             // the ICE servers of the last hello
     this.answerWaiter = null;
     this.lastReport = '';
     this.link = new ServerLink({
@@ -50,7 +51,8 @@ export class Monitor {
       onStatus: (open) => {
         this.connected = open;
         if (open) this.everConnected = true;
-        if (open) { this.lastReport = ''; this.report(); this.republish(); }
+        // Publishing waits for the server's hello, which carries the ICE servers (handle).
+        if (open) { this.lastReport = ''; this.report(); }
         this.onChange();
       },
     });
@@ -114,6 +116,10 @@ export class Monitor {
   }
 
   handle(message) {
+    if (message.t === 'hello') {
+      this.ice = message.ice;
+      this.republish();
+    }
     if (message.t === 'media.answer' || message.t === 'media.error') {
       const waiter = this.answerWaiter;
       this.answerWaiter = null;
@@ -146,7 +152,7 @@ export class Monitor {
     try {
       this.mediaState = 'connecting';
       const publication = await publish({
-        camera: this.camera, screen: this.screen, signal: (offer) => this.signal(offer),
+        camera: this.camera, screen: this.screen, signal: (offer) => this.signal(offer), ice: this.ice,
         onState: (state) => {
           if (this.publication !== publication) return;
           this.mediaState = state;

@@ -44,6 +44,16 @@ export async function getScreen() {
   return { stream, surface, wholeScreen: surface === 'monitor' };
 }
 
+// One bundled transport; the ICE servers and policy the server handed over, if any (a network that
+// blocks UDP or direct paths reaches the media server only through the TURN server's relay).
+export function peerConfiguration(ice) {
+  return {
+    bundlePolicy: 'max-bundle',
+    iceServers: ice?.servers || [],
+    iceTransportPolicy: ice?.policy === 'relay' ? 'relay' : 'all',
+  };
+}
+
 export function waitForIceGathering(pc, timeoutMs = ICE_GATHERING_TIMEOUT_MS) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
@@ -70,10 +80,11 @@ function scaleTo(track, width) {
 // publish({ camera, screen, signal, onState }) → { pc, close() }
 //   camera: MediaStream with a video and an audio track (getCamera); screen: MediaStream
 //   (getScreen().stream) or null; signal({ sdp, kinds }) → Promise<{ sdp }> carries the offer to
-//   the server; onState(connectionState) on every change ("closed" after close()).
+//   the server; onState(connectionState) on every change ("closed" after close());
+//   ice: { servers, policy } from the server's hello (STUN, TURN with a fresh credential).
 // Publishing again (after "failed", a reload, a new screen) replaces the server's connection.
-export async function publish({ camera, screen = null, signal, onState = () => {} }) {
-  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: [] });
+export async function publish({ camera, screen = null, signal, onState = () => {}, ice = null }) {
+  const pc = new RTCPeerConnection(peerConfiguration(ice));
   const sent = [];
   const copies = [];
   const add = (track, kind, encoding, degradationPreference) => {

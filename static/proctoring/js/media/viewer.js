@@ -3,15 +3,15 @@
 // and keeps the tracks flowing across the candidate's reconnects: nothing to redo on this side
 // unless this connection itself fails (onState "failed" → call view() again).
 
-import { waitForIceGathering } from './publisher.js';
+import { peerConfiguration, waitForIceGathering } from './publisher.js';
 
 let lastViewId = 0;
 
-// view({ session, quality, signal, onTrack, onState }) → { pc, viewId, close() }
+// view({ session, quality, signal, onTrack, onState, ice }) → { pc, viewId, close() }
 //   signal({ sdp, session, quality, viewId }) → Promise<{ sdp }>;
 //   onTrack(kind, MediaStream) with kind "camera" | "screen" | "audio", one stream per kind.
-export async function view({ session, quality = 'grid', signal, onTrack, onState = () => {} }) {
-  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: [] });
+export async function view({ session, quality = 'grid', signal, onTrack, onState = () => {}, ice = null }) {
+  const pc = new RTCPeerConnection(peerConfiguration(ice));
   const kinds = quality === 'focus' ? ['camera', 'screen', 'audio'] : ['camera', 'screen'];
   // The server fills the video transceivers in order: camera first, then screen.
   const transceivers = kinds.map((kind) =>
