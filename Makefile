@@ -6,7 +6,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fonts messages catalogues run test bench drills lint chromium node-tools clean
+.PHONY: install fonts messages catalogues run test bench drills lint chromium node-tools proxy-parts clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,13 @@ chromium: fonts
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+# nginx and coturn: the TLS proxy and the TURN server of deploy/, which the deployment tests run.
+proxy-parts:
+	@{ [ -x /usr/sbin/nginx ] && [ -x /usr/bin/turnserver ]; } || { \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light coturn >/dev/null 2>&1 \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light coturn >/dev/null; }; \
+	  else echo "nginx and coturn are missing: sudo apt-get install nginx-light coturn" >&2; exit 1; fi; }
+
 # axe-core (the accessibility checks in the browser tests) from the npm registry, pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { \
@@ -86,7 +93,7 @@ node_modules/.installed: package.json package-lock.json
 
 node-tools: node_modules/.installed
 
-test: install chromium node-tools
+test: install chromium node-tools proxy-parts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -67,7 +67,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until(condition: Callable[[], object], *, timeout: float, interval: float = 0.1, message: str = "") -> object:
+def wait_until(
+    condition: Callable[[], object], *, timeout: float, interval: float = 0.1, message: str = ""
+) -> object:
     """Return the first truthy value of `condition()`, or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -102,8 +104,12 @@ def celery_client() -> Celery:
     Not config.celery.app: its broker is the one in the settings, and its control commands go
     there even when given another connection.
     """
-    return Celery("tests", broker=redis_url_for_tests(), set_as_current=False,
-                  config_source={"task_serializer": "json", "accept_content": ["json"]})
+    return Celery(
+        "tests",
+        broker=redis_url_for_tests(),
+        set_as_current=False,
+        config_source={"task_serializer": "json", "accept_content": ["json"]},
+    )
 
 
 def process_environment() -> dict[str, str]:
@@ -149,16 +155,25 @@ class ManagedProcess:
 
     def spawn(self) -> None:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap()
-        self._log.write(f"\n===== {time.strftime('%H:%M:%S')} start: {' '.join(self.argv)}\n".encode())
+        self._log.write(
+            f"\n===== {time.strftime('%H:%M:%S')} start: {' '.join(self.argv)}\n".encode()
+        )
         self._log.flush()
         self.process = subprocess.Popen(
-            self.argv, cwd=BASE_DIR, env=self.env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            self.argv,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             preexec_fn=_die_with_pytest if _LIBC is not None else None,  # noqa: PLW1509 - see _die_with_pytest
         )
         self.spawned_at = time.monotonic()
 
     def _ready(self) -> None:
-        self._log.write(f"===== {time.strftime('%H:%M:%S')} ready after {time.monotonic() - self.spawned_at:.1f} s\n".encode())
+        self._log.write(
+            f"===== {time.strftime('%H:%M:%S')} ready after {time.monotonic() - self.spawned_at:.1f} s\n".encode()
+        )
         self._log.flush()
 
     @property
@@ -195,7 +210,9 @@ class ManagedProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def fail_to_start(self, why: str) -> None:
-        raise RuntimeError(f"{self.name} did not start: {why}\n--- {self.log_path} ---\n{self.log_tail()}")
+        raise RuntimeError(
+            f"{self.name} did not start: {why}\n--- {self.log_path} ---\n{self.log_tail()}"
+        )
 
 
 class DaphneServer(ManagedProcess):
@@ -205,7 +222,14 @@ class DaphneServer(ManagedProcess):
 
     def __init__(self, *, env: dict[str, str], log_dir: Path, port: int | None = None) -> None:
         self.port = port or free_port()
-        argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
+        argv = [
+            str(BIN / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "config.asgi:application",
+        ]
         super().__init__(argv, env=env, log_path=log_dir / f"daphne-{self.port}.log")
 
     @property
@@ -261,7 +285,17 @@ class RedisServer(ManagedProcess):
 
     def __init__(self, *, log_dir: Path, port: int | None = None) -> None:
         self.port = port or free_port()
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        argv = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
         super().__init__(argv, env=dict(os.environ), log_path=log_dir / f"redis-{self.port}.log")
 
     def url(self, db: int = 0) -> str:
@@ -272,7 +306,10 @@ class RedisServer(ManagedProcess):
         self.spawn()
         deadline = time.monotonic() + timeout
         while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as probe:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as probe,
+            ):
                 probe.sendall(b"PING\r\n")
                 if probe.recv(16).startswith(b"+PONG"):
                     self._ready()
@@ -293,12 +330,21 @@ class CeleryWorker(ManagedProcess):
     def __init__(self, *, env: dict[str, str], log_dir: Path) -> None:
         self.hostname = f"tests-{os.getpid()}-{free_port()}@127.0.0.1"
         argv = [
-            str(BIN / "celery"), "-A", "config", "worker", "--pool", "solo", "-l", "warning",
-            "-n", self.hostname,
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "-l",
+            "warning",
+            "-n",
+            self.hostname,
             # Tasks a crashed earlier run left in the tests' queue name attempts of another database.
             "--purge",
             # One worker: no need to wait for others to say hello.
-            "--without-mingle", "--without-gossip",
+            "--without-mingle",
+            "--without-gossip",
         ]
         super().__init__(argv, env=env, log_path=log_dir / "celery-worker.log")
 
@@ -321,7 +367,12 @@ class CeleryWorker(ManagedProcess):
 
     def inspect(self, what: str):
         """Return the worker's answer to an inspect command ("stats", "active", …), or None."""
-        replies = getattr(celery_client().control.inspect(destination=[self.hostname], timeout=1.0), what)() or {}
+        replies = (
+            getattr(
+                celery_client().control.inspect(destination=[self.hostname], timeout=1.0), what
+            )()
+            or {}
+        )
         return replies.get(self.hostname)
 
 
@@ -331,8 +382,11 @@ class MediaServerProcess(ManagedProcess):
     name = "media server"
 
     def __init__(self, *, env: dict[str, str], log_dir: Path) -> None:
-        super().__init__([str(BIN / "python"), str(BASE_DIR / "manage.py"), "media_server"], env=env,
-                         log_path=log_dir / "media_server.log")
+        super().__init__(
+            [str(BIN / "python"), str(BASE_DIR / "manage.py"), "media_server"],
+            env=env,
+            log_path=log_dir / "media_server.log",
+        )
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
         self.spawn()
@@ -355,20 +409,34 @@ class Stack:
     from emptying the tables after each test.
     """
 
-    def __init__(self, *, log_dir: Path, worker: CeleryWorker | None, media: bool = False,
-                 redis_url: str | None = None) -> None:
-        env = process_environment()
+    def __init__(
+        self,
+        *,
+        log_dir: Path,
+        worker: CeleryWorker | None,
+        media: bool = False,
+        redis_url: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        extra = env or {}
+        env = {**process_environment(), **extra}
         if redis_url:
             # A Redis of the test's own (RedisServer) for the cache, sessions and channel layer, which
             # the test may kill. Tasks then run in the server's process: the tests' worker consumes
             # another broker, and /healthz would wait for it in vain.
             env.update(REDIS_URL=redis_url, CELERY_TASK_ALWAYS_EAGER="true")
         elif settings.REDIS_URL and worker is None:
-            raise ValueError("in Redis mode the server needs a Celery worker: /healthz and scoring wait for one")
+            raise ValueError(
+                "in Redis mode the server needs a Celery worker: /healthz and scoring wait for one"
+            )
         self.worker = worker
         self.server = DaphneServer(env=env, log_dir=log_dir)
         # In the embedded mode the media server runs inside Daphne; with Redis it is a process.
-        self.media = MediaServerProcess(env=process_environment(), log_dir=log_dir) if media and settings.REDIS_URL else None
+        self.media = (
+            MediaServerProcess(env={**process_environment(), **extra}, log_dir=log_dir)
+            if media and settings.REDIS_URL
+            else None
+        )
 
     @property
     def url(self) -> str:
@@ -377,7 +445,8 @@ class Stack:
     def logs(self) -> str:
         return "\n".join(
             f"--- {p.name}: {p.log_path} (last {LOG_TAIL_LINES} lines) ---\n{p.log_tail()}"
-            for p in (self.worker, self.server, self.media) if p is not None
+            for p in (self.worker, self.server, self.media)
+            if p is not None
         )
 
 
@@ -414,7 +483,9 @@ def running_daphne(request, env: dict[str, str] | None = None) -> Iterator[Daphn
     As running_stack: use it in a fixture that also requests `transactional_db`.
     """
     with running_worker(f"{request.node.name}-worker"):
-        daphne = DaphneServer(env=env or process_environment(), log_dir=_fresh_log_dir(request.node.name))
+        daphne = DaphneServer(
+            env=env or process_environment(), log_dir=_fresh_log_dir(request.node.name)
+        )
         failed_before = request.session.testsfailed
         try:
             daphne.start()
@@ -426,15 +497,27 @@ def running_daphne(request, env: dict[str, str] | None = None) -> Iterator[Daphn
 
 
 @contextlib.contextmanager
-def running_stack(request, *, worker: CeleryWorker | None, media: bool = False,
-                  redis_url: str | None = None) -> Iterator[Stack]:
+def running_stack(
+    request,
+    *,
+    worker: CeleryWorker | None,
+    media: bool = False,
+    redis_url: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
     """Yield a Stack, its server started, for the test of `request`; stop it however the test ends.
 
     Use it in a fixture that also requests `transactional_db`, so the fixture (and the server,
     holding database connections) ends before pytest-django empties the database. `redis_url`: see
-    Stack.
+    Stack. `env`: settings of the test's own for the server and the media server.
     """
-    stack = Stack(log_dir=_fresh_log_dir(request.node.name), worker=worker, media=media, redis_url=redis_url)
+    stack = Stack(
+        log_dir=_fresh_log_dir(request.node.name),
+        worker=worker,
+        media=media,
+        redis_url=redis_url,
+        env=env,
+    )
     failed_before = request.session.testsfailed
     try:
         if stack.media is not None:
