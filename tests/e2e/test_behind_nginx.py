@@ -5,6 +5,7 @@ certificate from a throwaway authority, two Daphne processes in production mode 
 HSTS, secure cookies, the proxy's headers believed from its address only), PostgreSQL, Redis and
 a Celery worker. Chromium sits the exam through nginx; the test reads back what was stored.
 """
+# ruff: noqa: F811 - fixtures imported from test_candidate_journey are these tests' parameters
 
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ def behind_nginx(request, transactional_db, celery_worker, tmp_path) -> Iterator
             print("\n".join(p.log_tail() for p in (*daphnes, proxy)))
 
 
-def test_an_exam_sat_over_https_and_wss_through_nginx(behind_nginx, new_context, alice, room):  # noqa: F811
+def test_an_exam_sat_over_https_and_wss_through_nginx(behind_nginx, new_context, alice, room):
     proxy = behind_nginx
     context, device = device_context(lambda: new_context(ignore_https_errors=True), proxy.url)
     attempt = attempt_start(

@@ -5,6 +5,7 @@ a relay on the TURN server: coturn from Debian's packages with the shipped confi
 coturn shared-secret credentials the server hands each page. If the relay did not carry the media,
 the proctor would see nothing.
 """
+# ruff: noqa: F811 - fixtures imported from test_candidate_journey are these tests' parameters
 
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ def relay_only(request, transactional_db, celery_worker, tmp_path) -> Iterator[t
 
 
 def test_the_proctor_sees_camera_and_screen_through_the_turn_relay(
-    relay_only, media_browser, exam, screenshot  # noqa: F811
-):  # noqa: F811
+    relay_only, media_browser, exam, screenshot
+):
     stack, coturn = relay_only
     base = stack.url
     sitting = make_sitting(exam, starts_in=timedelta(minutes=-1), proctored=True)
