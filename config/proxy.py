@@ -20,11 +20,11 @@ from django.conf import settings
 SCHEMES = {"http": {"https": "https", "http": "http"}, "websocket": {"https": "wss", "http": "ws"}}
 
 
-def _networks(values: Iterable[str]) -> tuple:
+def networks_of(values: Iterable[str]) -> tuple:
     return tuple(ipaddress.ip_network(value, strict=False) for value in values)
 
 
-def _within(address: str, networks: tuple) -> bool:
+def within(address: str, networks: tuple) -> bool:
     try:
         return any(ipaddress.ip_address(address) in network for network in networks)
     except ValueError:
@@ -44,7 +44,7 @@ def client_behind(forwarded_for: str, peer: str, networks: tuple) -> str:
     """
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
     for hop in reversed(hops):
-        if not _within(hop, networks):
+        if not within(hop, networks):
             return hop if _is_address(hop) else peer
     return peer
 
@@ -62,13 +62,13 @@ class TrustedProxyHeaders:
 
     def __init__(self, application, trusted: Iterable[str] | None = None):
         self.application = application
-        self.networks = _networks(settings.TRUSTED_PROXIES if trusted is None else trusted)
+        self.networks = networks_of(settings.TRUSTED_PROXIES if trusted is None else trusted)
         self.tls_header = settings.PROXY_TLS_HEADER.lower().encode("latin1")
 
     async def __call__(self, scope, receive, send):
         if scope["type"] in SCHEMES and self.networks:
             peer = (scope.get("client") or [""])[0]
-            if _within(peer, self.networks):
+            if within(peer, self.networks):
                 scope = self.rewritten(scope, peer)
         return await self.application(scope, receive, send)
 

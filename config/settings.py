@@ -281,6 +281,9 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 # its X-Forwarded-For and X-Forwarded-Proto only when the connection comes from one of
 # TRUSTED_PROXIES (config/proxy.py), so a client that reaches Daphne directly forges nothing.
 TRUSTED_PROXIES = [a.strip() for a in os.environ.get("TRUSTED_PROXIES", "").split(",") if a.strip()]
+# Who may read /metrics (config/metrics.py): addresses or networks, comma-separated.
+METRICS_ALLOWED = [a.strip() for a in os.environ.get("METRICS_ALLOWED", "127.0.0.1/32,::1/128").split(",") if a.strip()]
+
 # The header in which the proxy says whether the client came over HTTPS ("https" or "http").
 PROXY_TLS_HEADER = os.environ.get("PROXY_TLS_HEADER", "X-Forwarded-Proto").replace("_", "-")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", PRODUCTION)
@@ -326,7 +329,7 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 100)
 LOGIN_ADDRESS_DELAY_MAX_SECONDS = env_int("LOGIN_ADDRESS_DELAY_MAX_SECONDS", 30)
 # Comma-separated addresses or networks. Shared: a test centre's NAT, never held up as a whole.
 LOGIN_SHARED_ADDRESSES = [a for a in os.environ.get("LOGIN_SHARED_ADDRESSES", "").split(",") if a.strip()]
-for _setting in ("LOGIN_SHARED_ADDRESSES", "TRUSTED_PROXIES"):
+for _setting in ("LOGIN_SHARED_ADDRESSES", "TRUSTED_PROXIES", "METRICS_ALLOWED"):
     for _value in globals()[_setting]:
         try:
             ipaddress.ip_network(_value.strip(), strict=False)
@@ -427,7 +430,10 @@ if ICE_TRANSPORT_POLICY not in ("all", "relay"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Each line names the request or socket it belongs to (config/request_id.py; nginx logs the same).
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 

@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.metrics import metrics
 from exams import health
 from languages.views import choose_language
 from signin.views import SignInView
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("login/", SignInView.as_view(), name="login"),
     path("signin/", include("signin.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -13,9 +13,11 @@ import logging
 import weakref
 
 from channels.db import database_sync_to_async
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .failures import service_down
+from .metrics import ANSWER_ACK_SECONDS, ANSWER_CHANGES
 from .services import AnswerChange, SaveResult, responses_save
 
 MAX_BATCH = 500
@@ -101,7 +103,10 @@ def batcher() -> SaveBatcher:
 def acks(changes: list[AnswerChange], outcomes: list[SaveResult | BaseException]) -> list[dict]:
     """Return the page's acks for the batcher's outcomes: the same on the socket and over HTTP."""
     answers = []
+    now = timezone.now()
     for change, outcome in zip(changes, outcomes, strict=True):
+        ANSWER_ACK_SECONDS.observe(max(0.0, (now - change.received_at).total_seconds()))
+        ANSWER_CHANGES.labels("error" if isinstance(outcome, BaseException) else outcome.code).inc()
         if isinstance(outcome, BaseException):
             log.warning("saving a change of attempt %s failed: %r", change.attempt_id, outcome)
             # The page keeps this change and sends it again.

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from .batching import SaveBusy, acks, batcher
 from .continuity import connection_back, connection_lost, recent_outage_notice
 from .groups import attempt_group
+from .metrics import EXAM_SOCKETS
 from .middleware import DEVICE_COOKIE
 from .models import Attempt, SubmittedBy
 from .payload import clock_payload
@@ -51,6 +52,7 @@ class AttemptConsumer(RefusingConsumer):
     max_saves_waiting = 8
     attempt_id: int | None = None
     watches_connection = False
+    counted = False  # in EXAM_SOCKETS (accepted)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -72,6 +74,8 @@ class AttemptConsumer(RefusingConsumer):
         # (connection_back tells the proctors' room through that same layer).
         await self.channel_layer.group_add(attempt_group(attempt.pk), self.channel_name)
         await self.accept()
+        EXAM_SOCKETS.inc()
+        self.counted = True
         self.watches_connection = attempt.is_in_progress and attempt.device_id == self.device_id
         attempt, notice = await self._back(attempt)
         await self._send_state(attempt, notice=notice)
@@ -79,6 +83,8 @@ class AttemptConsumer(RefusingConsumer):
     async def disconnect(self, code: int) -> None:
         for save in self._saves:
             save.cancel()  # the page sends what was not acked again on its next socket
+        if self.counted:
+            EXAM_SOCKETS.dec()
         if self.attempt_id is not None:
             await self.channel_layer.group_discard(
                 attempt_group(self.attempt_id), self.channel_name

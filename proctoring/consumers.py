@@ -27,6 +27,7 @@ from .groups import candidate_group, room_group
 from .media import ensure_in_process
 from .media import interface as media
 from .media.ice import page_ice
+from .metrics import PROCTORING_SOCKETS
 from .models import CheckIn
 from .selectors import (
     attempt_summary,
@@ -47,6 +48,12 @@ class _Refusing(RefusingConsumer):
     # escaped in JSON): room for it. Bad frames are refused by the base as on the exam page's
     # socket (exams.sockets).
     max_frame_bytes = 256 * 1024
+    counted_as = ""  # the side it is counted on in PROCTORING_SOCKETS, once accepted
+
+    def uncount(self) -> None:
+        if self.counted_as:
+            PROCTORING_SOCKETS.labels(self.counted_as).dec()
+            self.counted_as = ""
 
     async def websocket_connect(self, message) -> None:
         # Embedded mode (in-memory layer): the media server runs inside this process; with Redis
@@ -75,12 +82,15 @@ class CandidateConsumer(_Refusing):
         self.enrolment_id, self.room_id = enrolment.pk, enrolment.room_id
         await self.channel_layer.group_add(candidate_group(self.enrolment_id), self.channel_name)
         await self.accept()
+        PROCTORING_SOCKETS.labels("candidate").inc()
+        self.counted_as = "candidate"
         await database_sync_to_async(services.candidate_online)(enrolment_id=self.enrolment_id, channel=self.channel_name)
         # The ICE servers with a fresh TURN credential on every (re)connect: a page open all day
         # never publishes with one that has expired.
         await self.send_json({"t": "hello", "ice": page_ice(f"candidate-{user.pk}"), **await self._state()})
 
     async def disconnect(self, code: int) -> None:
+        self.uncount()
         if self.enrolment_id is None:
             return
         await self.channel_layer.group_discard(candidate_group(self.enrolment_id), self.channel_name)
@@ -227,9 +237,12 @@ class RoomConsumer(_Refusing):
         self.acts = await database_sync_to_async(can_act)(user, room_id)
         await self.channel_layer.group_add(room_group(room_id), self.channel_name)
         await self.accept()
+        PROCTORING_SOCKETS.labels("proctor").inc()
+        self.counted_as = "proctor"
         await self.send_json({"t": "hello", "ice": page_ice(f"proctor-{user.pk}"), **await self._state()})
 
     async def disconnect(self, code: int) -> None:
+        self.uncount()
         if self.room_id is None:
             return
         await self.channel_layer.group_discard(room_group(self.room_id), self.channel_name)

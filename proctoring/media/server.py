@@ -25,6 +25,7 @@ from .aiortc_glue import (
     only_media_codecs,
 )
 from .feeds import Hub
+from .heartbeat import beat_forever
 from .ice import media_server_ice, with_public_address
 from .publisher import Publisher, PublishError
 from .tracks import ForwardTrack
@@ -87,6 +88,7 @@ class MediaServer:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task] = set()
         self._epochs = itertools.count(1)
+        self._heartbeat: asyncio.Task | None = None
         self._handlers = {
             api.PUBLISH: self._publish, api.VIEW: self._view, api.UNVIEW: self._unview,
             api.HANGUP: self._hangup, api.SNAPSHOT: self._snapshot,
@@ -96,6 +98,9 @@ class MediaServer:
         """Handle messages until cancelled; close every peer connection on the way out."""
         check_aiortc()
         logger.info("media server receiving on %s", api.MEDIA_CHANNEL)
+        self._heartbeat = asyncio.ensure_future(
+            beat_forever(lambda: {"publishers": len(self.publishers), "viewers": len(self.viewers)})
+        )
         try:
             while True:
                 message = await self.layer.receive(api.MEDIA_CHANNEL)
@@ -228,6 +233,8 @@ class MediaServer:
 
     async def close(self) -> None:
         """Close every peer connection; recordings finish in their threads."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()  # gone from /healthz at once, not when its report expires
         for viewer in list(self.viewers.values()):
             await viewer.close()
         self.viewers.clear()

@@ -116,6 +116,10 @@ def test_an_exam_sat_over_https_and_wss_through_nginx(behind_nginx, new_context,
     answer = page.goto(f"{proxy.url}/attempts/{attempt.pk}/")
     assert answer.headers["strict-transport-security"].startswith("max-age=31536000")
     assert "script-src 'self'" in answer.headers["content-security-policy"]
+    # The request's id is nginx's: the same in its log and in the application's answer.
+    assert answer.headers["x-request-id"] in proxy.log_fields("request_id")
+    # The monitor's figures are not for the public.
+    assert page.request.get(f"{proxy.url}/metrics").status == 404
     # The socket came up through nginx (wss://): the page is online and saves.
     exam_page, slots = ExamPage(page).wait_ready(), slots_of(attempt)
     single, multiple = slots[ItemKind.SINGLE][0], slots[ItemKind.MULTIPLE][0]
