@@ -59,15 +59,25 @@ try:
     # coturn's shared secret (static-auth-secret): TURN credentials are derived from it.
     TURN_SECRET = from_environment("TURN_SECRET")
     EMAIL_HOST_PASSWORD = from_environment("EMAIL_HOST_PASSWORD")
-    distinct({"DJANGO_SECRET_KEY": SECRET_KEY, "AUDIT_HMAC_KEY": AUDIT_HMAC_KEY,
-              "MARKING_CODE_KEY": MARKING_CODE_KEY, "TURN_SECRET": TURN_SECRET})
+    distinct(
+        {
+            "DJANGO_SECRET_KEY": SECRET_KEY,
+            "AUDIT_HMAC_KEY": AUDIT_HMAC_KEY,
+            "MARKING_CODE_KEY": MARKING_CODE_KEY,
+            "TURN_SECRET": TURN_SECRET,
+        }
+    )
 except UnsafeSettings as _unsafe:
     raise SystemExit(f"Refusing to start: {_unsafe}") from None
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Production answers only to its own name (the host of SITE_URL) unless told otherwise.
 _default_hosts = urlsplit(SITE_URL).hostname if PRODUCTION else "127.0.0.1,localhost,testserver"
-ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", _default_hosts or "").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", _default_hosts or "").split(",") if h
+]
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
 
 INSTALLED_APPS = [
     "daphne",
@@ -142,7 +152,8 @@ if DATABASE_URL:
         # database, so waiting longer is exactly what a retry would do; 60 s leaves 1.5x margin.
         # The cost: with the database down, a request may wait this long for its error page.
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 20),
+            "min_size": env_int("DB_POOL_MIN", 2),
+            "max_size": env_int("DB_POOL_MAX", 20),
             "timeout": env_int("DB_POOL_TIMEOUT", 60),
         }
 else:
@@ -152,8 +163,11 @@ else:
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             # IMMEDIATE: a transaction takes the write lock at BEGIN, so a read-then-write service
             # (save, submit) never fails half-way with "database is locked" on upgrade.
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20,
-                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -168,7 +182,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer, cache, Celery ----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss:// or unix://")
+    raise ImproperlyConfigured(
+        f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss:// or unix://"
+    )
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -180,9 +196,18 @@ if REDIS_URL:
             # socket_connect_timeout: a connect to a Redis that is restarting fails within a second
             # instead of the read timeout's 15 s, so a page's socket handshake is refused and redialled,
             # not left hanging (issue 11, drill redis_down_10s).
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 15,
-                                  "socket_connect_timeout": 1}],
-                       "capacity": 1500, "expiry": 30},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": 1000,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 1,
+                    }
+                ],
+                "capacity": 1500,
+                "expiry": 30,
+            },
         }
     }
     from redis.backoff import NoBackoff
@@ -190,9 +215,17 @@ if REDIS_URL:
 
     # Fail fast when Redis is down or unreachable (issue 10, point 23): a page then gets the
     # "temporarily unavailable" answer at once, not after redis-py's default retries with backoff.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0,
-                                      "retry": Retry(NoBackoff(), 1)}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": 0.5,
+                "socket_timeout": 1.0,
+                "retry": Retry(NoBackoff(), 1),
+            },
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = None
     CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -219,12 +252,18 @@ CELERY_BEAT_SCHEDULE = {
     # Whoever has not started when entry closes is absent (R-SCHED-3).
     "mark-absentees": {"task": "proctoring.tasks.mark_absentees", "schedule": 60.0},
     # Stills and recordings past their exam's retention period are deleted (R-PROC-6).
-    "delete-expired-evidence": {"task": "proctoring.tasks.delete_expired_evidence", "schedule": 3600.0},
+    "delete-expired-evidence": {
+        "task": "proctoring.tasks.delete_expired_evidence",
+        "schedule": 3600.0,
+    },
     # The committee is reminded before a complaint's deadline, and told once it has passed (R-COMP-2).
     "remind-due-complaints": {"task": "complaints.tasks.remind_due_complaints", "schedule": 300.0},
     # Council members watch every room of their sitting; once it has ended, both oversight reports
     # are drafted from the audit log, due 2 hours later (R-AUD-2).
-    "draft-oversight-reports": {"task": "exams.oversight.tasks.draft_oversight_reports", "schedule": 60.0},
+    "draft-oversight-reports": {
+        "task": "exams.oversight.tasks.draft_oversight_reports",
+        "schedule": 60.0,
+    },
 }
 # Task modules autodiscovery does not find (it looks for <app>.tasks only).
 CELERY_IMPORTS = ["exams.oversight.tasks"]
@@ -282,7 +321,11 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 # TRUSTED_PROXIES (config/proxy.py), so a client that reaches Daphne directly forges nothing.
 TRUSTED_PROXIES = [a.strip() for a in os.environ.get("TRUSTED_PROXIES", "").split(",") if a.strip()]
 # Who may read /metrics (config/metrics.py): addresses or networks, comma-separated.
-METRICS_ALLOWED = [a.strip() for a in os.environ.get("METRICS_ALLOWED", "127.0.0.1/32,::1/128").split(",") if a.strip()]
+METRICS_ALLOWED = [
+    a.strip()
+    for a in os.environ.get("METRICS_ALLOWED", "127.0.0.1/32,::1/128").split(",")
+    if a.strip()
+]
 
 # The header in which the proxy says whether the client came over HTTPS ("https" or "http").
 PROXY_TLS_HEADER = os.environ.get("PROXY_TLS_HEADER", "X-Forwarded-Proto").replace("_", "-")
@@ -317,7 +360,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "exams:home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
 ]
 # Sign-in throttling (signin/throttle.py): delays that grow, never locks. An account from one
 # address (or one known device) waits after this many failures in the window: 1 s, 2 s, 4 s … at most
@@ -328,13 +374,17 @@ LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 300)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 100)
 LOGIN_ADDRESS_DELAY_MAX_SECONDS = env_int("LOGIN_ADDRESS_DELAY_MAX_SECONDS", 30)
 # Comma-separated addresses or networks. Shared: a test centre's NAT, never held up as a whole.
-LOGIN_SHARED_ADDRESSES = [a for a in os.environ.get("LOGIN_SHARED_ADDRESSES", "").split(",") if a.strip()]
+LOGIN_SHARED_ADDRESSES = [
+    a for a in os.environ.get("LOGIN_SHARED_ADDRESSES", "").split(",") if a.strip()
+]
 for _setting in ("LOGIN_SHARED_ADDRESSES", "TRUSTED_PROXIES", "METRICS_ALLOWED"):
     for _value in globals()[_setting]:
         try:
             ipaddress.ip_network(_value.strip(), strict=False)
         except ValueError as exc:
-            raise ImproperlyConfigured(f"{_setting}: {_value!r} is not an address or network") from exc
+            raise ImproperlyConfigured(
+                f"{_setting}: {_value!r} is not an address or network"
+            ) from exc
 
 # The exam page's HTTP fallback: at most this many of its requests at once per process; past it a
 # request is answered 503 with Retry-After before it reads the session or the database, so that
@@ -387,7 +437,8 @@ MEDIA_URL = "/media-not-public/"
 # byte, usually on port 465. The password may come from a file (EMAIL_HOST_PASSWORD_FILE).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -420,7 +471,9 @@ if MEDIA_PUBLIC_ADDRESS:
     try:
         ipaddress.ip_address(MEDIA_PUBLIC_ADDRESS)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"MEDIA_PUBLIC_ADDRESS={MEDIA_PUBLIC_ADDRESS!r} is not an IP address") from exc
+        raise ImproperlyConfigured(
+            f"MEDIA_PUBLIC_ADDRESS={MEDIA_PUBLIC_ADDRESS!r} is not an IP address"
+        ) from exc
 # "relay": pages send and receive video only through TURN. For checking a TURN server (and the
 # tests that do); "all" lets a page take a direct path when there is one.
 ICE_TRANSPORT_POLICY = os.environ.get("ICE_TRANSPORT_POLICY", "all")
@@ -432,8 +485,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     # Each line names the request or socket it belongs to (config/request_id.py; nginx logs the same).
     "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 

@@ -49,7 +49,9 @@ class SaveBatcher:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
-                results = await database_sync_to_async(responses_save)(changes=[change for change, _future in batch])
+                results = await database_sync_to_async(responses_save)(
+                    changes=[change for change, _future in batch]
+                )
             except Exception as exc:
                 if len(batch) == 1 or service_down(exc):
                     # The database down: one by one, each change would wait out the pool's timeout
@@ -62,7 +64,9 @@ class SaveBatcher:
                 for change, future in batch:
                     try:
                         [result] = await database_sync_to_async(responses_save)(changes=[change])
-                    except Exception:  # this change alone, or the database is down: its page retries
+                    except (
+                        Exception
+                    ):  # this change alone, or the database is down: its page retries
                         raise_on(future)
                     else:
                         resolve(future, result)
@@ -89,7 +93,9 @@ class SaveBusy(SaveFailed):
     """Not tried: its socket already has as many saves waiting as it may; the page sends it again."""
 
 
-_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SaveBatcher] = weakref.WeakKeyDictionary()
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SaveBatcher] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def batcher() -> SaveBatcher:

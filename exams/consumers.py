@@ -31,12 +31,12 @@ __all__ = ["CLOSE_NOT_FOUND", "CLOSE_UNAUTHENTICATED", "AttemptConsumer", "Refus
 log = logging.getLogger(__name__)
 
 
-
 def _with_exam(attempt: Attempt) -> Attempt:
     """The attempt with its exam loaded, in the database thread: the state's clock (Exam.clock)
     reads it later in async code, which may not query."""
     attempt.exam  # noqa: B018 - loads and caches the relation
     return attempt
+
 
 class AttemptConsumer(RefusingConsumer):
     # Bad frames (binary, too large, not JSON, too deep, not an object) are refused by the base
@@ -119,13 +119,20 @@ class AttemptConsumer(RefusingConsumer):
         waits for the database went unanswered, and the page gave the socket up as silent after
         25 s (issue 11: 500 pages at once when PostgreSQL stopped)."""
         try:
-            changes = changes_from_message(raw_changes, attempt_id=self.attempt_id, candidate_id=self.user_id,
-                                           device_id=self.device_id, received_at=timezone.now())
+            changes = changes_from_message(
+                raw_changes,
+                attempt_id=self.attempt_id,
+                candidate_id=self.user_id,
+                device_id=self.device_id,
+                received_at=timezone.now(),
+            )
         except MalformedSave as refusal:
             await self.send_error(refusal.reason, code=refusal.code)
             return
         if len(self._saves) >= self.max_saves_waiting:
-            await self.send_json({"t": "ack", "results": acks(changes, [SaveBusy()] * len(changes))})
+            await self.send_json(
+                {"t": "ack", "results": acks(changes, [SaveBusy()] * len(changes))}
+            )
             return
         self._saves.add(task := asyncio.create_task(self._save(changes)))
         task.add_done_callback(self._saves.discard)
@@ -139,7 +146,9 @@ class AttemptConsumer(RefusingConsumer):
         await self.send_json({"t": "locked", "reason": event["reason"]})
 
     async def attempt_unlocked(self, event: dict) -> None:
-        attempt = await database_sync_to_async(Attempt.objects.select_related("exam").get)(pk=self.attempt_id)
+        attempt = await database_sync_to_async(Attempt.objects.select_related("exam").get)(
+            pk=self.attempt_id
+        )
         if attempt.device_id != self.device_id:
             await self.send_json(
                 {"t": "moved", "reason": _("The exam staff moved this attempt to another device.")}
@@ -154,10 +163,14 @@ class AttemptConsumer(RefusingConsumer):
     async def attempt_state(self, event: dict) -> None:
         """A proctor paused, resumed or extended the attempt, or a server outage was credited
         (exams.continuity): the page gets the new clock, and why when the server says so."""
-        attempt = await database_sync_to_async(Attempt.objects.select_related("exam").get)(pk=self.attempt_id)
+        attempt = await database_sync_to_async(Attempt.objects.select_related("exam").get)(
+            pk=self.attempt_id
+        )
         # An extension's minutes and reason go with the new clock, for the page to tell the candidate;
         # a notice says why the end moved otherwise (a server outage credited).
-        await self._send_state(attempt, extension=event.get("extension"), notice=event.get("notice", ""))
+        await self._send_state(
+            attempt, extension=event.get("extension"), notice=event.get("notice", "")
+        )
 
     async def attempt_connection(self, event: dict) -> None:
         pass  # a lost connection was recorded: for the proctors' room
@@ -172,7 +185,9 @@ class AttemptConsumer(RefusingConsumer):
         await self.send_json({"t": "scored"})
 
     # --- helpers ----------------------------------------------------------------------------------
-    async def _send_state(self, attempt: Attempt, extension: dict | None = None, notice: str = "") -> None:
+    async def _send_state(
+        self, attempt: Attempt, extension: dict | None = None, notice: str = ""
+    ) -> None:
         message = {
             "t": "state",
             **clock_payload(attempt, timezone.now()),

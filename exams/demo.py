@@ -37,9 +37,16 @@ LOGINS = [
     DemoLogin("candidate (room B)", "candidate2", "candidate2-demo", "Li Wei"),
     DemoLogin("proctor of room A", "proctor_a", "proctor-a-demo", "Sarnai Proctor"),
     DemoLogin("proctor of room B", "proctor_b", "proctor-b-demo", "Zhang Min"),
-    DemoLogin("committee chair, marker, complaints chair, software council", "committee", "committee-demo", "Dr. Enkhtuya Committee"),
+    DemoLogin(
+        "committee chair, marker, complaints chair, software council",
+        "committee",
+        "committee-demo",
+        "Dr. Enkhtuya Committee",
+    ),
     DemoLogin("second marker", "marker2", "marker2-demo", "Dr. Batsaikhan Marker"),
-    DemoLogin("adjudicator; decides complaints", "adjudicator", "adjudicator-demo", "Dr. Oyun Adjudicator"),
+    DemoLogin(
+        "adjudicator; decides complaints", "adjudicator", "adjudicator-demo", "Dr. Oyun Adjudicator"
+    ),
     DemoLogin("observer; external council", "observer", "observer-demo", "Council Observer"),
 ]
 
@@ -52,16 +59,58 @@ TOPICS = [
     ("written", "Clinical reasoning (written)"),
 ]
 
-FINDINGS = ["right iliac fossa pain", "epigastric pain radiating to the back", "painless jaundice", "haematemesis",
-            "a pulsatile abdominal mass", "absent bowel sounds", "a tender groin swelling", "fever and rigors",
-            "sudden tearing chest pain", "left calf swelling", "rectal bleeding", "weight loss and dysphagia"]
-DIAGNOSES = ["acute appendicitis", "acute pancreatitis", "carcinoma of the pancreatic head", "peptic ulcer bleeding",
-             "abdominal aortic aneurysm", "paralytic ileus", "strangulated femoral hernia", "ascending cholangitis",
-             "aortic dissection", "deep vein thrombosis", "diverticular bleeding", "oesophageal carcinoma"]
-INVESTIGATIONS = ["ultrasound", "contrast CT", "serum lipase", "upper endoscopy", "duplex scan", "plain radiograph",
-                  "ECG", "full blood count", "arterial blood gas", "MRCP"]
-DRUGS = ["cefazolin", "metronidazole", "heparin", "tranexamic acid", "ondansetron", "morphine", "propofol",
-         "suxamethonium", "noradrenaline", "omeprazole"]
+FINDINGS = [
+    "right iliac fossa pain",
+    "epigastric pain radiating to the back",
+    "painless jaundice",
+    "haematemesis",
+    "a pulsatile abdominal mass",
+    "absent bowel sounds",
+    "a tender groin swelling",
+    "fever and rigors",
+    "sudden tearing chest pain",
+    "left calf swelling",
+    "rectal bleeding",
+    "weight loss and dysphagia",
+]
+DIAGNOSES = [
+    "acute appendicitis",
+    "acute pancreatitis",
+    "carcinoma of the pancreatic head",
+    "peptic ulcer bleeding",
+    "abdominal aortic aneurysm",
+    "paralytic ileus",
+    "strangulated femoral hernia",
+    "ascending cholangitis",
+    "aortic dissection",
+    "deep vein thrombosis",
+    "diverticular bleeding",
+    "oesophageal carcinoma",
+]
+INVESTIGATIONS = [
+    "ultrasound",
+    "contrast CT",
+    "serum lipase",
+    "upper endoscopy",
+    "duplex scan",
+    "plain radiograph",
+    "ECG",
+    "full blood count",
+    "arterial blood gas",
+    "MRCP",
+]
+DRUGS = [
+    "cefazolin",
+    "metronidazole",
+    "heparin",
+    "tranexamic acid",
+    "ondansetron",
+    "morphine",
+    "propofol",
+    "suxamethonium",
+    "noradrenaline",
+    "omeprazole",
+]
 
 
 def _picture(seed: int) -> ContentFile:
@@ -96,31 +145,42 @@ def _choice_content(rng: random.Random, n: int, topic: str, kind: str) -> ItemCo
         key = sorted(rng.sample("ABCDE", rng.randint(2, 3)))
         return ItemContent(
             stem=f"A {age}-year-old presents with {finding}. Which investigations are indicated first? (case {n})",
-            options=[{"id": letter, "text": text} for letter, text in zip("ABCDE", picks, strict=True)], key=key,
+            options=[
+                {"id": letter, "text": text} for letter, text in zip("ABCDE", picks, strict=True)
+            ],
+            key=key,
         )
     picks = rng.sample(DIAGNOSES, 5)
     return ItemContent(
         stem=f"A {age}-year-old presents with {finding} for {rng.randint(2, 72)} hours. "
-             f"What is the most likely diagnosis? (case {n})",
-        options=[{"id": letter, "text": text} for letter, text in zip("ABCDE", picks, strict=True)], key=[rng.choice("ABCDE")],
+        f"What is the most likely diagnosis? (case {n})",
+        options=[{"id": letter, "text": text} for letter, text in zip("ABCDE", picks, strict=True)],
+        key=[rng.choice("ABCDE")],
     )
 
 
 def _text_content(rng: random.Random, n: int, kind: str) -> ItemContent:
     if kind == ItemKind.FILL_IN:
         drug = rng.choice(DRUGS)
-        return ItemContent(stem=f"The usual adult prophylactic dose of {drug} is ____ (case {n}).",
-                           key=[f"{rng.choice([1, 2, 500, 1000])} mg"])
+        return ItemContent(
+            stem=f"The usual adult prophylactic dose of {drug} is ____ (case {n}).",
+            key=[f"{rng.choice([1, 2, 500, 1000])} mg"],
+        )
     finding = rng.choice(FINDINGS)
     return ItemContent(
         stem=f"Describe your assessment and first hour of management of a patient with {finding} (case {n}).",
         guide="Award up to the item's points: history and examination; resuscitation; key investigations; "
-              "definitive plan; communication and consent.",
+        "definitive plan; communication and consent.",
     )
 
 
 # Per clinical topic: how many live items of each kind the bank holds, and the blueprint's draw.
-BANK_PER_TOPIC = {ItemKind.SINGLE: 45, ItemKind.MULTIPLE: 8, ItemKind.CAUSE_EFFECT: 5, ItemKind.FILL_IN: 4}
+BANK_PER_TOPIC = {
+    ItemKind.SINGLE: 45,
+    ItemKind.MULTIPLE: 8,
+    ItemKind.CAUSE_EFFECT: 5,
+    ItemKind.FILL_IN: 4,
+}
 DRAW_PER_TOPIC = {ItemKind.SINGLE: 14, ItemKind.MULTIPLE: 2, ItemKind.CAUSE_EFFECT: 1}
 WRITTEN_BANK = {ItemKind.FILL_IN: 16, ItemKind.FREE_TEXT: 8}
 WRITTEN_DRAW = {ItemKind.FILL_IN: 10, ItemKind.FREE_TEXT: 5}
@@ -134,22 +194,38 @@ def _bank(rng: random.Random) -> dict[str, Topic]:
         for kind, count in plan.items():
             for i in range(count + 2):  # the last two of each kind are practice samples
                 n += 1
-                content = (_choice_content(rng, n, topic.name.lower(), kind) if kind in ItemKind.choice_kinds()
-                           else _text_content(rng, n, kind))
+                content = (
+                    _choice_content(rng, n, topic.name.lower(), kind)
+                    if kind in ItemKind.choice_kinds()
+                    else _text_content(rng, n, kind)
+                )
                 if kind == ItemKind.SINGLE and i % 9 == 0:
                     content.image = _picture(n)
-                    content.stem = f"The diagram shows the course of the measurement. {content.stem}"
+                    content.stem = (
+                        f"The diagram shows the course of the measurement. {content.stem}"
+                    )
                 is_sample = i >= count
-                item_create(code=f"{code.upper()[:4]}-{n:04d}", topic=topic, kind=kind, content=content,
-                            status=ItemStatus.LIVE, difficulty=rng.choice(["easy", "medium", "medium", "hard"]),
-                            is_sample=is_sample)
+                item_create(
+                    code=f"{code.upper()[:4]}-{n:04d}",
+                    topic=topic,
+                    kind=kind,
+                    content=content,
+                    status=ItemStatus.LIVE,
+                    difficulty=rng.choice(["easy", "medium", "medium", "hard"]),
+                    is_sample=is_sample,
+                )
     return topics
 
 
 def _exams(topics: dict[str, Topic]) -> tuple[Exam, Exam]:
     exam = Exam.objects.create(code=DEMO_EXAM, title="Specialist surgeon — second grade, 2026")
-    practice = Exam.objects.create(code="demo-practice", title="Practice exam (sample items)", is_practice=True,
-                                   item_count=12, duration_minutes=20)
+    practice = Exam.objects.create(
+        code="demo-practice",
+        title="Practice exam (sample items)",
+        is_practice=True,
+        item_count=12,
+        duration_minutes=20,
+    )
     for code, topic in topics.items():
         plan = WRITTEN_DRAW if code == "written" else DRAW_PER_TOPIC
         for kind, count in plan.items():
@@ -163,8 +239,13 @@ def _users() -> dict[str, object]:
     users = {}
     for login in LOGINS:
         first, last = login.full_name.rsplit(" ", 1)
-        user = User.objects.create_user(login.username, email=f"{login.username}@demo.example", password=login.password,
-                                        first_name=first, last_name=last)
+        user = User.objects.create_user(
+            login.username,
+            email=f"{login.username}@demo.example",
+            password=login.password,
+            first_name=first,
+            last_name=last,
+        )
         if login.username == "admin":
             user.is_staff = user.is_superuser = True
             user.save()
@@ -179,15 +260,25 @@ def _committee_groups(users: dict[str, object]) -> None:
 
     def group(name: str, *codenames: str, app: str = "grading") -> Group:
         made, _created = Group.objects.get_or_create(name=name)
-        made.permissions.set(Permission.objects.filter(content_type__app_label=app, codename__in=codenames))
+        made.permissions.set(
+            Permission.objects.filter(content_type__app_label=app, codename__in=codenames)
+        )
         return made
 
     markers = group("Markers", "mark_answers")
     adjudicators = group("Adjudicators", "adjudicate")
     chairs = group("Chairs", "chair_marking", "correct_keys", "view_item_analysis")
     # Complaints: members take and decide cases; the chair also hands them out.
-    complaint_members = group("Complaint committee", "view_complaint", "decide_complaint", app="complaints")
-    complaint_chairs = group("Complaint chairs", "view_complaint", "decide_complaint", "assign_complaint", app="complaints")
+    complaint_members = group(
+        "Complaint committee", "view_complaint", "decide_complaint", app="complaints"
+    )
+    complaint_chairs = group(
+        "Complaint chairs",
+        "view_complaint",
+        "decide_complaint",
+        "assign_complaint",
+        app="complaints",
+    )
     users["committee"].groups.add(markers, chairs, complaint_chairs)
     users["marker2"].groups.add(markers)
     users["adjudicator"].groups.add(adjudicators, complaint_members)
@@ -207,7 +298,9 @@ def logins_with_published_password() -> list[str]:
 def load_demo() -> bool:
     """Create the demo; return False if it was already there (then only the clock is refreshed)."""
     if settings.PRODUCTION:
-        raise DemoRefused("the demo is never loaded in production (DJANGO_PRODUCTION=1): its passwords are public")
+        raise DemoRefused(
+            "the demo is never loaded in production (DJANGO_PRODUCTION=1): its passwords are public"
+        )
     return _load_demo()
 
 
@@ -220,22 +313,49 @@ def _load_demo() -> bool:
     exam, practice = _exams(_bank(rng))
     users = _users()
     now = timezone.now()
-    today = Sitting.objects.create(exam=exam, practice_exam=practice, name="Demo sitting (open now)",
-                                   starts_at=now - timedelta(minutes=1), late_entry_minutes=12 * 60)
-    next_week = Sitting.objects.create(exam=exam, practice_exam=practice, name="Spring sitting (next week)",
-                                       starts_at=(now + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0))
+    today = Sitting.objects.create(
+        exam=exam,
+        practice_exam=practice,
+        name="Demo sitting (open now)",
+        starts_at=now - timedelta(minutes=1),
+        late_entry_minutes=12 * 60,
+    )
+    next_week = Sitting.objects.create(
+        exam=exam,
+        practice_exam=practice,
+        name="Spring sitting (next week)",
+        starts_at=(now + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0),
+    )
     for sitting in (today, next_week):
-        room_a = Room.objects.create(sitting=sitting, name="Room A", seats=30, test_centre="Ulaanbaatar Medical Centre",
-                                     region="Ulaanbaatar")
-        room_b = Room.objects.create(sitting=sitting, name="Room B", seats=30, test_centre="Darkhan Regional Hospital",
-                                     region="Darkhan-Uul")
+        room_a = Room.objects.create(
+            sitting=sitting,
+            name="Room A",
+            seats=30,
+            test_centre="Ulaanbaatar Medical Centre",
+            region="Ulaanbaatar",
+        )
+        room_b = Room.objects.create(
+            sitting=sitting,
+            name="Room B",
+            seats=30,
+            test_centre="Darkhan Regional Hospital",
+            region="Darkhan-Uul",
+        )
         room_a.proctors.add(users["proctor_a"])
         room_b.proctors.add(users["proctor_b"])
         for room in (room_a, room_b):
             room.observers.add(users["observer"])
-        for seat, (username, room) in enumerate((("candidate1", room_a), ("candidate2", room_b)), start=1):
-            Enrolment.objects.create(sitting=sitting, room=room, candidate=users[username], seat=f"{seat:02d}",
-                                     ticket_number=f"{sitting.pk:02d}-{seat:04d}", grade="Specialist surgeon, second grade")
+        for seat, (username, room) in enumerate(
+            (("candidate1", room_a), ("candidate2", room_b)), start=1
+        ):
+            Enrolment.objects.create(
+                sitting=sitting,
+                room=room,
+                candidate=users[username],
+                seat=f"{seat:02d}",
+                ticket_number=f"{sitting.pk:02d}-{seat:04d}",
+                grade="Specialist surgeon, second grade",
+            )
     from .oversight.demo import load_oversight_demo
 
     load_oversight_demo(exam=exam, practice=practice, sittings=[today, next_week], users=users)

@@ -27,7 +27,11 @@ class DeviceCookieMiddleware:
         response = self.get_response(request)
         if issued:
             response.set_cookie(
-                DEVICE_COOKIE, device_id, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
+                DEVICE_COOKIE,
+                device_id,
+                max_age=DEVICE_COOKIE_AGE,
+                httponly=True,
+                samesite="Lax",
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response

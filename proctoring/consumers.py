@@ -75,7 +75,9 @@ class CandidateConsumer(_Refusing):
             return
         self.user = user
         self.device_id = self.scope.get("cookies", {}).get(DEVICE_COOKIE, "")
-        enrolment = await self._own_enrolment(int(self.scope["url_route"]["kwargs"]["enrolment_id"]))
+        enrolment = await self._own_enrolment(
+            int(self.scope["url_route"]["kwargs"]["enrolment_id"])
+        )
         if enrolment is None:
             await self.refuse(CLOSE_NOT_FOUND)
             return
@@ -84,16 +86,22 @@ class CandidateConsumer(_Refusing):
         await self.accept()
         PROCTORING_SOCKETS.labels("candidate").inc()
         self.counted_as = "candidate"
-        await database_sync_to_async(services.candidate_online)(enrolment_id=self.enrolment_id, channel=self.channel_name)
+        await database_sync_to_async(services.candidate_online)(
+            enrolment_id=self.enrolment_id, channel=self.channel_name
+        )
         # The ICE servers with a fresh TURN credential on every (re)connect: a page open all day
         # never publishes with one that has expired.
-        await self.send_json({"t": "hello", "ice": page_ice(f"candidate-{user.pk}"), **await self._state()})
+        await self.send_json(
+            {"t": "hello", "ice": page_ice(f"candidate-{user.pk}"), **await self._state()}
+        )
 
     async def disconnect(self, code: int) -> None:
         self.uncount()
         if self.enrolment_id is None:
             return
-        await self.channel_layer.group_discard(candidate_group(self.enrolment_id), self.channel_name)
+        await self.channel_layer.group_discard(
+            candidate_group(self.enrolment_id), self.channel_name
+        )
         await media.send_hangup(reply_to=self.channel_name, layer=self.channel_layer)
         offline_since = await database_sync_to_async(services.candidate_offline)(
             enrolment_id=self.enrolment_id, channel=self.channel_name
@@ -101,13 +109,17 @@ class CandidateConsumer(_Refusing):
         if offline_since is not None:
             # A reload or the step from waiting room to exam reconnects within a second or two;
             # only a candidate still gone after the grace is a "connection lost" incident.
-            asyncio.get_running_loop().create_task(self._incident_if_still_offline(self.enrolment_id, offline_since))
+            asyncio.get_running_loop().create_task(
+                self._incident_if_still_offline(self.enrolment_id, offline_since)
+            )
 
     @staticmethod
     async def _incident_if_still_offline(enrolment_id: int, offline_since) -> None:
         await asyncio.sleep(settings.PROCTORING_OFFLINE_GRACE_SECONDS)
         try:
-            await database_sync_to_async(services.connection_lost_check)(enrolment_id=enrolment_id, offline_since=offline_since)
+            await database_sync_to_async(services.connection_lost_check)(
+                enrolment_id=enrolment_id, offline_since=offline_since
+            )
         except Exception:  # noqa: BLE001 - a background check must not kill the server's loop
             log.exception("connection-lost check of enrolment %s failed", enrolment_id)
 
@@ -121,10 +133,14 @@ class CandidateConsumer(_Refusing):
                 await self._report(services.signals_report, state=state)
             elif kind == "message":
                 await database_sync_to_async(services.message_send)(
-                    enrolment_id=self.enrolment_id, author=self.user, text=str(content.get("text", ""))
+                    enrolment_id=self.enrolment_id,
+                    author=self.user,
+                    text=str(content.get("text", "")),
                 )
             elif kind == "read":
-                await database_sync_to_async(services.messages_mark_read)(enrolment_id=self.enrolment_id, by_proctor=False)
+                await database_sync_to_async(services.messages_mark_read)(
+                    enrolment_id=self.enrolment_id, by_proctor=False
+                )
             elif kind == "media.offer":
                 await self._publish(content)
             else:
@@ -142,10 +158,14 @@ class CandidateConsumer(_Refusing):
             return
         try:
             await media.send_publish(
-                layer=self.channel_layer, session=str(self.enrolment_id), sdp=sdp,
-                kinds={str(k): str(v) for k, v in kinds.items()}, reply_to=self.channel_name,
+                layer=self.channel_layer,
+                session=str(self.enrolment_id),
+                sdp=sdp,
+                kinds={str(k): str(v) for k, v in kinds.items()},
+                reply_to=self.channel_name,
                 # The media server's word on what arrives comes to this socket's group (below).
-                notify_group=candidate_group(self.enrolment_id), meta={"enrolment": self.enrolment_id},
+                notify_group=candidate_group(self.enrolment_id),
+                meta={"enrolment": self.enrolment_id},
             )
         except ValueError:
             await self.send_error(_("Malformed media offer."), code="malformed")
@@ -158,7 +178,14 @@ class CandidateConsumer(_Refusing):
         await self.send_json({"t": "message", "message": event["message"]})
 
     async def candidate_warning(self, event: dict) -> None:
-        await self.send_json({"t": "warning", "label": event["label"], "note": event["note"], "atLabel": event["atLabel"]})
+        await self.send_json(
+            {
+                "t": "warning",
+                "label": event["label"],
+                "note": event["note"],
+                "atLabel": event["atLabel"],
+            }
+        )
 
     async def candidate_room(self, event: dict) -> None:
         await self.send_json({"t": "room", "stage": event["stage"]})
@@ -180,13 +207,19 @@ class CandidateConsumer(_Refusing):
 
         if await database_sync_to_async(report_and_ask)() is not None and self._recheck is None:
             # Not tied to this socket: a reload closes it, and the grace must still end in a decision.
-            self._recheck = asyncio.get_running_loop().create_task(self._recheck_when_graces_end(self.enrolment_id))
+            self._recheck = asyncio.get_running_loop().create_task(
+                self._recheck_when_graces_end(self.enrolment_id)
+            )
             self._recheck.add_done_callback(lambda _task: setattr(self, "_recheck", None))
 
     @staticmethod
     async def _recheck_when_graces_end(enrolment_id: int) -> None:
         try:
-            while (wait := await database_sync_to_async(services.signals_waiting)(enrolment_id=enrolment_id)) is not None:
+            while (
+                wait := await database_sync_to_async(services.signals_waiting)(
+                    enrolment_id=enrolment_id
+                )
+            ) is not None:
                 await asyncio.sleep(wait + 0.1)
                 await database_sync_to_async(services.signals_recheck)(enrolment_id=enrolment_id)
         except Exception:  # noqa: BLE001 - a background check must not kill the server's loop
@@ -198,8 +231,11 @@ class CandidateConsumer(_Refusing):
     # --- helpers --------------------------------------------------------------------------------
     @database_sync_to_async
     def _own_enrolment(self, enrolment_id: int) -> Enrolment | None:
-        enrolment = Enrolment.objects.select_related("sitting").filter(pk=enrolment_id, candidate=self.user,
-                                                                       sitting__proctored=True).first()
+        enrolment = (
+            Enrolment.objects.select_related("sitting")
+            .filter(pk=enrolment_id, candidate=self.user, sitting__proctored=True)
+            .first()
+        )
         if enrolment is None or not services.may_join_live_room(enrolment, timezone.now()):
             return None
         return enrolment
@@ -212,10 +248,15 @@ class CandidateConsumer(_Refusing):
     def _state(self) -> dict:
         checkin = CheckIn.objects.filter(enrolment_id=self.enrolment_id).first()
         session = services.room_session_for(self.room_id)
-        attempt = Enrolment.objects.get(pk=self.enrolment_id).attempts.filter(is_practice=False).first()
+        attempt = (
+            Enrolment.objects.get(pk=self.enrolment_id).attempts.filter(is_practice=False).first()
+        )
         return {
-            "checkin": checkin.status if checkin else "not_arrived", "reason": checkin.reason if checkin else "",
-            "room": session.stage, "attempt": attempt_summary(attempt), "messages": candidate_messages(self.enrolment_id),
+            "checkin": checkin.status if checkin else "not_arrived",
+            "reason": checkin.reason if checkin else "",
+            "room": session.stage,
+            "attempt": attempt_summary(attempt),
+            "messages": candidate_messages(self.enrolment_id),
         }
 
 
@@ -239,7 +280,9 @@ class RoomConsumer(_Refusing):
         await self.accept()
         PROCTORING_SOCKETS.labels("proctor").inc()
         self.counted_as = "proctor"
-        await self.send_json({"t": "hello", "ice": page_ice(f"proctor-{user.pk}"), **await self._state()})
+        await self.send_json(
+            {"t": "hello", "ice": page_ice(f"proctor-{user.pk}"), **await self._state()}
+        )
 
     async def disconnect(self, code: int) -> None:
         self.uncount()
@@ -255,7 +298,11 @@ class RoomConsumer(_Refusing):
         elif kind == "view":
             await self._view(content)
         elif kind == "unview":
-            await media.send_unview(reply_to=self.channel_name, view_id=str(content.get("viewId", "")), layer=self.channel_layer)
+            await media.send_unview(
+                reply_to=self.channel_name,
+                view_id=str(content.get("viewId", "")),
+                layer=self.channel_layer,
+            )
         elif kind == "snapshot" and self.acts:
             await self._snapshot(content)
         else:
@@ -265,26 +312,52 @@ class RoomConsumer(_Refusing):
         enrolment_id = int(raw) if isinstance(raw, int | str) and str(raw).isdigit() else None
         if enrolment_id is None:
             return None
-        exists = await database_sync_to_async(Enrolment.objects.filter(pk=enrolment_id, room_id=self.room_id).exists)()
+        exists = await database_sync_to_async(
+            Enrolment.objects.filter(pk=enrolment_id, room_id=self.room_id).exists
+        )()
         return str(enrolment_id) if exists else None
 
     async def _view(self, content: dict) -> None:
         session = await self._session_in_room(content.get("session"))
         sdp, quality = content.get("sdp"), content.get("quality")
-        if session is None or not isinstance(sdp, str) or len(sdp) > MAX_SDP_LENGTH or quality not in ("grid", "focus"):
+        if (
+            session is None
+            or not isinstance(sdp, str)
+            or len(sdp) > MAX_SDP_LENGTH
+            or quality not in ("grid", "focus")
+        ):
             await self.send_error(_("No such candidate in this room."))
             return
-        await media.send_view(layer=self.channel_layer, session=session, quality=quality, sdp=sdp, reply_to=self.channel_name,
-                              view_id=str(content.get("viewId", ""))[:64])
+        await media.send_view(
+            layer=self.channel_layer,
+            session=session,
+            quality=quality,
+            sdp=sdp,
+            reply_to=self.channel_name,
+            view_id=str(content.get("viewId", ""))[:64],
+        )
 
     async def _snapshot(self, content: dict) -> None:
         session = await self._session_in_room(content.get("enrolment"))
-        purpose = content.get("purpose") if content.get("purpose") in ("id_card", "room", "incident", "proctor") else "proctor"
+        purpose = (
+            content.get("purpose")
+            if content.get("purpose") in ("id_card", "room", "incident", "proctor")
+            else "proctor"
+        )
         if session is None:
             await self.send_error(_("No such candidate in this room."))
             return
-        await media.send_snapshot(layer=self.channel_layer, session=session, kinds=["camera", "screen"], reply_to=self.channel_name,
-                                  meta={"by": self.user.pk, "purpose": purpose, "request": str(content.get("request", ""))[:64]})
+        await media.send_snapshot(
+            layer=self.channel_layer,
+            session=session,
+            kinds=["camera", "screen"],
+            reply_to=self.channel_name,
+            meta={
+                "by": self.user.pk,
+                "purpose": purpose,
+                "request": str(content.get("request", ""))[:64],
+            },
+        )
 
     # --- pushes ---------------------------------------------------------------------------------
     async def room_candidate(self, event: dict) -> None:
@@ -303,13 +376,23 @@ class RoomConsumer(_Refusing):
         await self.send_json({"t": "stage", "session": session})
 
     async def media_answer(self, event: dict) -> None:
-        await self.send_json({"t": "media.answer", "viewId": event.get("view_id", ""), "sdp": event["sdp"]})
+        await self.send_json(
+            {"t": "media.answer", "viewId": event.get("view_id", ""), "sdp": event["sdp"]}
+        )
 
     async def media_error(self, event: dict) -> None:
-        await self.send_json({"t": "media.error", "viewId": event.get("view_id", ""), "reason": event.get("reason", "")})
+        await self.send_json(
+            {
+                "t": "media.error",
+                "viewId": event.get("view_id", ""),
+                "reason": event.get("reason", ""),
+            }
+        )
 
     async def media_snapshot_taken(self, event: dict) -> None:
-        await self.send_json({"t": "stills", "session": event.get("session"), "stills": event.get("stills", [])})
+        await self.send_json(
+            {"t": "stills", "session": event.get("session"), "stills": event.get("stills", [])}
+        )
 
     @database_sync_to_async
     def _state(self) -> dict:
@@ -319,5 +402,10 @@ class RoomConsumer(_Refusing):
         session = room_session_payload(services.room_session_for(self.room_id))
         if not self.acts:
             session["startCode"] = ""
-        return {"tiles": room_tiles(room), "incidents": room_incidents(room), "messages": room_messages(room),
-                "session": session, "canAct": self.acts}
+        return {
+            "tiles": room_tiles(room),
+            "incidents": room_incidents(room),
+            "messages": room_messages(room),
+            "session": session,
+            "canAct": self.acts,
+        }

@@ -64,29 +64,70 @@ def _plain(value: Any) -> Any:
     return str(value)  # Decimal, float, UUID…: as text, exactly
 
 
-def _canonical(*, seq: int, at: datetime, actor_id: int | None, actor_name: str, kind: str, subject: str,
-               data: dict, prev_hash: str) -> bytes:
+def _canonical(
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor_name: str,
+    kind: str,
+    subject: str,
+    data: dict,
+    prev_hash: str,
+) -> bytes:
     return json.dumps(
-        {"seq": seq, "at": at.astimezone(UTC).isoformat(timespec="microseconds"), "actor_id": actor_id,
-         "actor_name": actor_name, "kind": kind, "subject": subject, "data": data, "prev": prev_hash},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        {
+            "seq": seq,
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor_id": actor_id,
+            "actor_name": actor_name,
+            "kind": kind,
+            "subject": subject,
+            "data": data,
+            "prev": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     ).encode()
 
 
 def entry_hash(entry: AuditEntry) -> str:
     """Return the HMAC the entry must carry, from its stored content and its previous hash."""
-    return hmac.new(_key(), _canonical(seq=entry.seq, at=entry.at, actor_id=entry.actor_id, actor_name=entry.actor_name,
-                                       kind=entry.kind, subject=entry.subject, data=entry.data, prev_hash=entry.prev_hash),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        _key(),
+        _canonical(
+            seq=entry.seq,
+            at=entry.at,
+            actor_id=entry.actor_id,
+            actor_name=entry.actor_name,
+            kind=entry.kind,
+            subject=entry.subject,
+            data=entry.data,
+            prev_hash=entry.prev_hash,
+        ),
+        hashlib.sha256,
+    ).hexdigest()
 
 
-def audit_append(kind: str, *, subject: str = "", data: dict | None = None, actor: AbstractBaseUser | None = None,
-                 at: datetime | None = None) -> AuditEntry:
+def audit_append(
+    kind: str,
+    *,
+    subject: str = "",
+    data: dict | None = None,
+    actor: AbstractBaseUser | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
     """Append an entry in the caller's transaction: it commits, or vanishes, with the action it records."""
     signed_in = actor is not None and actor.is_authenticated
-    entry = AuditEntry(at=at or timezone.now(), actor_id=actor.pk if signed_in else None,
-                       actor_name=actor.get_username() if signed_in else "", kind=kind[:60], subject=subject[:120],
-                       data=_plain(data or {}))
+    entry = AuditEntry(
+        at=at or timezone.now(),
+        actor_id=actor.pk if signed_in else None,
+        actor_name=actor.get_username() if signed_in else "",
+        kind=kind[:60],
+        subject=subject[:120],
+        data=_plain(data or {}),
+    )
     # No savepoint: an action whose entry failed must not commit without it (the caller's whole
     # transaction rolls back), and on PostgreSQL the chain's lock is held from the head's read to
     # the commit, so every round trip saved here is one every other appender waits less.
@@ -132,14 +173,23 @@ class ChainFault:
 
 def verify_chain(entries: Iterator[AuditEntry] | None = None) -> tuple[int, ChainFault | None]:
     """Check every link; return (entries checked, the first fault or None)."""
-    entries = entries if entries is not None else AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+    entries = (
+        entries
+        if entries is not None
+        else AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+    )
     expected_seq, prev_hash, checked = 1, GENESIS, 0
     for entry in entries:
         checked += 1
         if entry.seq != expected_seq:
-            return checked, ChainFault(entry.seq, f"sequence jumps from {expected_seq - 1} to {entry.seq}: an entry is missing")
+            return checked, ChainFault(
+                entry.seq,
+                f"sequence jumps from {expected_seq - 1} to {entry.seq}: an entry is missing",
+            )
         if entry.prev_hash != prev_hash:
-            return checked, ChainFault(entry.seq, "it does not follow the entry before it (deleted or moved entries)")
+            return checked, ChainFault(
+                entry.seq, "it does not follow the entry before it (deleted or moved entries)"
+            )
         if not hmac.compare_digest(entry.entry_hash, entry_hash(entry)):
             return checked, ChainFault(entry.seq, "its content does not match its seal (edited)")
         expected_seq, prev_hash = entry.seq + 1, entry.entry_hash

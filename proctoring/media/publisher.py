@@ -36,8 +36,13 @@ logger = logging.getLogger(__name__)
 # What a published kind also fills when the page did not send the small copy of it: grid viewers
 # then get the full-size stream (correct, only heavier for their browser).
 GRID_FALLBACK = {"camera": "camera_grid", "screen": "screen_grid"}
-CONNECTION_STATES = {"new": "connecting", "connecting": "connecting", "connected": "connected",
-                     "failed": "failed", "closed": "closed"}
+CONNECTION_STATES = {
+    "new": "connecting",
+    "connecting": "connecting",
+    "connected": "connected",
+    "failed": "failed",
+    "closed": "closed",
+}
 
 
 class PublishError(Exception):
@@ -45,8 +50,14 @@ class PublishError(Exception):
 
 
 class Publisher:
-    def __init__(self, *, hub: Hub, epoch: int, message: dict[str, Any],
-                 notify: Callable[[str, dict[str, Any]], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        *,
+        hub: Hub,
+        epoch: int,
+        message: dict[str, Any],
+        notify: Callable[[str, dict[str, Any]], Awaitable[None]],
+    ) -> None:
         self.hub, self.epoch = hub, epoch
         self.session: str = message["session"]
         self.reply_to: str = message["reply_to"]
@@ -110,13 +121,24 @@ class Publisher:
             self._targets[kind] = targets
         video, audio = "camera" in received, "audio" in received
         if video or audio:
-            recorder = Recorder(session=self.session, name="camera" if video else "audio", video=video,
-                                audio=audio, meta=self.meta,
-                                request_keyframe=self.hub.feed("camera").request_keyframe)
+            recorder = Recorder(
+                session=self.session,
+                name="camera" if video else "audio",
+                video=video,
+                audio=audio,
+                meta=self.meta,
+                request_keyframe=self.hub.feed("camera").request_keyframe,
+            )
             self._recorders = {"camera": (recorder, "video"), "audio": (recorder, "audio")}
         if "screen" in received:
-            recorder = Recorder(session=self.session, name="screen", video=True, audio=False, meta=self.meta,
-                                request_keyframe=self.hub.feed("screen").request_keyframe)
+            recorder = Recorder(
+                session=self.session,
+                name="screen",
+                video=True,
+                audio=False,
+                meta=self.meta,
+                request_keyframe=self.hub.feed("screen").request_keyframe,
+            )
             self._recorders["screen"] = (recorder, "video")
 
     def _sink(self, kind: str) -> Callable[[int, Any], None]:
@@ -127,9 +149,14 @@ class Publisher:
             now = time.monotonic()
             size = vp8_keyframe_size(jitter_frame.data) if is_video else None
             frame = EncodedFrame(
-                data=jitter_frame.data, timestamp=jitter_frame.timestamp, clock_rate=clock_rate,
-                keyframe=size is not None or not is_video, arrival=now, epoch=self.epoch,
-                width=size[0] if size else 0, height=size[1] if size else 0,
+                data=jitter_frame.data,
+                timestamp=jitter_frame.timestamp,
+                clock_rate=clock_rate,
+                keyframe=size is not None or not is_video,
+                arrival=now,
+                epoch=self.epoch,
+                width=size[0] if size else 0,
+                height=size[1] if size else 0,
             )
             self._last_frame[kind] = now
             for feed in targets():
@@ -167,28 +194,45 @@ class Publisher:
         await self._connected()
         while not self.closed:
             started = time.monotonic()
-            await self.stills([k for k in STILL_KINDS if k in self._targets], timeout=interval,
-                              meta=self.meta, taken_by_request=False)
+            await self.stills(
+                [k for k in STILL_KINDS if k in self._targets],
+                timeout=interval,
+                meta=self.meta,
+                taken_by_request=False,
+            )
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
 
     async def _connected(self) -> None:
         while self.pc.connectionState != "connected" and not self.closed:
             await asyncio.sleep(0.2)
 
-    async def stills(self, kinds: list[str], *, timeout: float, meta: dict[str, Any],
-                     taken_by_request: bool) -> list[dict[str, str]]:
+    async def stills(
+        self, kinds: list[str], *, timeout: float, meta: dict[str, Any], taken_by_request: bool
+    ) -> list[dict[str, str]]:
         """Take a still of each kind this publisher sends; return those that worked."""
         feeds = {k: self._targets[k][0] for k in kinds if k in self._targets}
-        results = await asyncio.gather(*(
-            evidence.take_still(session=self.session, kind=kind, feed=feed, timeout=timeout, meta=meta,
-                                taken_by_request=taken_by_request)
-            for kind, feed in feeds.items()
-        ))
+        results = await asyncio.gather(
+            *(
+                evidence.take_still(
+                    session=self.session,
+                    kind=kind,
+                    feed=feed,
+                    timeout=timeout,
+                    meta=meta,
+                    taken_by_request=taken_by_request,
+                )
+                for kind, feed in feeds.items()
+            )
+        )
         return [r for r in results if r is not None]
 
     # --- state -----------------------------------------------------------------------------------
     def _state(self) -> tuple[str, dict[str, str]]:
-        connection = "closed" if self.closed else CONNECTION_STATES.get(self.pc.connectionState, "connecting")
+        connection = (
+            "closed"
+            if self.closed
+            else CONNECTION_STATES.get(self.pc.connectionState, "connecting")
+        )
         stall = conf.stall_seconds()
         now = time.monotonic()
         tracks = {}
@@ -210,10 +254,16 @@ class Publisher:
         if state == self._reported:
             return
         self._reported = state
-        await self._notify(self.notify_group, {
-            "type": STATE, "session": self.session, "connection": state[0], "tracks": state[1],
-            "at": dt.datetime.now(dt.UTC).isoformat(),
-        })
+        await self._notify(
+            self.notify_group,
+            {
+                "type": STATE,
+                "session": self.session,
+                "connection": state[0],
+                "tracks": state[1],
+                "at": dt.datetime.now(dt.UTC).isoformat(),
+            },
+        )
 
     def _report_soon(self) -> None:
         if not self.closed:

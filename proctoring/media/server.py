@@ -90,8 +90,11 @@ class MediaServer:
         self._epochs = itertools.count(1)
         self._heartbeat: asyncio.Task | None = None
         self._handlers = {
-            api.PUBLISH: self._publish, api.VIEW: self._view, api.UNVIEW: self._unview,
-            api.HANGUP: self._hangup, api.SNAPSHOT: self._snapshot,
+            api.PUBLISH: self._publish,
+            api.VIEW: self._view,
+            api.UNVIEW: self._unview,
+            api.HANGUP: self._hangup,
+            api.SNAPSHOT: self._snapshot,
         }
 
     async def serve(self) -> None:
@@ -116,7 +119,9 @@ class MediaServer:
             logger.warning("media: unknown message type %r", message.get("type"))
             return
         session = message.get("session")
-        lock = self._locks.setdefault(session, asyncio.Lock()) if session else contextlib.nullcontext()
+        lock = (
+            self._locks.setdefault(session, asyncio.Lock()) if session else contextlib.nullcontext()
+        )
         try:
             async with lock:
                 await handler(message)
@@ -148,8 +153,12 @@ class MediaServer:
         if old is not None:
             logger.info("media: %s publishes again; replacing its previous connection", session)
             await old.close(replaced=True)
-        publisher = Publisher(hub=self._hub(session), epoch=next(self._epochs), message=message,
-                              notify=self.layer.group_send)
+        publisher = Publisher(
+            hub=self._hub(session),
+            epoch=next(self._epochs),
+            message=message,
+            notify=self.layer.group_send,
+        )
         publisher.pc.on("connectionstatechange", lambda: self._on_publisher_state(publisher))
         try:
             sdp = await publisher.answer(message["sdp"])
@@ -157,13 +166,19 @@ class MediaServer:
             await publisher.close(replaced=True)
             raise
         self.publishers[session] = publisher
-        logger.info("media: publish %s kinds=%s from %s", session, sorted(publisher.kinds.values()),
-                    publisher.reply_to)
+        logger.info(
+            "media: publish %s kinds=%s from %s",
+            session,
+            sorted(publisher.kinds.values()),
+            publisher.reply_to,
+        )
         await self._reply(message, {"type": api.ANSWER, "session": session, "sdp": sdp})
 
     def _on_publisher_state(self, publisher: Publisher) -> None:
         if publisher.pc.connectionState in ("failed", "closed") and not publisher.closed:
-            logger.info("media: publish %s connection %s", publisher.session, publisher.pc.connectionState)
+            logger.info(
+                "media: publish %s connection %s", publisher.session, publisher.pc.connectionState
+            )
             self._spawn(self._end_publisher(publisher))
 
     async def _end_publisher(self, publisher: Publisher) -> None:
@@ -186,19 +201,32 @@ class MediaServer:
             self._forget_idle(viewer.session)
             raise
         self.viewers[viewer.key] = viewer
-        logger.info("media: view %s %s by %s/%s", viewer.session, viewer.quality, viewer.reply_to, viewer.view_id)
-        await self._reply(message, {"type": api.ANSWER, "session": viewer.session, "view_id": viewer.view_id,
-                                    "sdp": sdp})
+        logger.info(
+            "media: view %s %s by %s/%s",
+            viewer.session,
+            viewer.quality,
+            viewer.reply_to,
+            viewer.view_id,
+        )
+        await self._reply(
+            message,
+            {"type": api.ANSWER, "session": viewer.session, "view_id": viewer.view_id, "sdp": sdp},
+        )
 
     def _on_viewer_state(self, viewer: Viewer) -> None:
-        if viewer.pc.connectionState in ("failed", "closed") and self.viewers.get(viewer.key) is viewer:
+        if (
+            viewer.pc.connectionState in ("failed", "closed")
+            and self.viewers.get(viewer.key) is viewer
+        ):
             self._spawn(self._end_viewer(viewer))
 
     async def _end_viewer(self, viewer: Viewer) -> None:
         if self.viewers.get(viewer.key) is viewer:
             del self.viewers[viewer.key]
         await viewer.close()
-        logger.info("media: view %s closed (%s/%s)", viewer.session, viewer.reply_to, viewer.view_id)
+        logger.info(
+            "media: view %s closed (%s/%s)", viewer.session, viewer.reply_to, viewer.view_id
+        )
         self._forget_idle(viewer.session)
 
     async def _unview(self, message: dict[str, Any]) -> None:
@@ -219,11 +247,17 @@ class MediaServer:
         publisher = self.publishers.get(session)
         if publisher is None:
             raise PublishError("the candidate is not sending video")
-        stills = await publisher.stills(list(message.get("kinds") or api.STILL_KINDS), timeout=SNAPSHOT_TIMEOUT,
-                                        meta=dict(message.get("meta") or {}), taken_by_request=True)
+        stills = await publisher.stills(
+            list(message.get("kinds") or api.STILL_KINDS),
+            timeout=SNAPSHOT_TIMEOUT,
+            meta=dict(message.get("meta") or {}),
+            taken_by_request=True,
+        )
         if not stills:
             raise PublishError("no picture came from the candidate in time")
-        await self._reply(message, {"type": api.SNAPSHOT_TAKEN, "session": session, "stills": stills})
+        await self._reply(
+            message, {"type": api.SNAPSHOT_TAKEN, "session": session, "stills": stills}
+        )
 
     # --- lifecycle -------------------------------------------------------------------------------
     def _spawn(self, coroutine) -> None:
