@@ -13,6 +13,7 @@ from config.secrets import key_for
 from exams.audit.chain import _canonical, audit_append, verify_chain
 from exams.demo import LOGINS
 from exams.models import AuditEntry
+from tests.exams.test_audit import tamper
 from grading.anonymity import anonymous_code
 
 
@@ -41,8 +42,11 @@ def test_an_entry_resealed_with_the_session_secret_does_not_verify(settings):
         prev_hash=entry.prev_hash,
     )
     for guess in (settings.SECRET_KEY, f"audit:{settings.SECRET_KEY}"):
-        entry.entry_hash = hmac.new(guess.encode(), canonical, hashlib.sha256).hexdigest()
-        entry.save()
+        forged = hmac.new(guess.encode(), canonical, hashlib.sha256).hexdigest()
+        tamper(
+            "UPDATE exams_auditentry SET data = %s, entry_hash = %s WHERE seq = %s",
+            ['{"decision": "upheld"}', forged, entry.seq],
+        )
         _checked, fault = verify_chain()
         assert fault is not None and "edited" in fault.reason
 
