@@ -216,16 +216,26 @@ class ManagedProcess:
 
 
 class DaphneServer(ManagedProcess):
-    """`daphne config.asgi:application` on 127.0.0.1:port; restartable on the same port."""
+    """`daphne config.asgi:application` on host:port (127.0.0.1); restartable on the same port.
+
+    Another loopback address (127.0.1.1 …) stands for another machine: an app node of its own.
+    """
 
     name = "Daphne"
 
-    def __init__(self, *, env: dict[str, str], log_dir: Path, port: int | None = None) -> None:
-        self.port = port or free_port()
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        log_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.port, self.host = port or free_port(), host
         argv = [
             str(BIN / "daphne"),
             "-b",
-            "127.0.0.1",
+            host,
             "-p",
             str(self.port),
             "config.asgi:application",
@@ -234,7 +244,7 @@ class DaphneServer(ManagedProcess):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
         """Start and return once /healthz answers 200 (in Redis mode: a worker answered too)."""

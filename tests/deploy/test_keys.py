@@ -13,8 +13,8 @@ from config.secrets import key_for
 from exams.audit.chain import _canonical, audit_append, verify_chain
 from exams.demo import LOGINS
 from exams.models import AuditEntry
-from tests.exams.test_audit import tamper
 from grading.anonymity import anonymous_code
+from tests.exams.test_audit import tamper
 
 
 def test_the_marking_codes_follow_their_own_key_not_the_session_secret(settings):
