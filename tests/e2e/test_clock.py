@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +19,7 @@ def test_time_left_follows_the_server_not_the_computer(live_server_proc, new_con
     login(page, "alice")
     page.get_by_role("button", name="Start the exam").click()
     page.wait_for_selector("#grid .cell")
-    page.wait_for_function("document.querySelector('[data-testid=connection]').textContent === 'Online'")
+    expect(page.get_by_test_id("connection")).to_have_text("Online")
     page.wait_for_timeout(600)  # a ping/pong has refined the offset
     shown = page.inner_text("[data-testid=time-left]")
     hours, minutes, seconds = (int(part) for part in re.fullmatch(r"(\d+):(\d\d):(\d\d)", shown).groups())

@@ -4,6 +4,7 @@ acknowledged that was never stored. The newest tab takes over; the older one sto
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from exams.models import Attempt, Response
 
@@ -16,9 +17,9 @@ def test_a_second_tab_takes_over_and_the_first_stops(live_server_proc, new_conte
     login(first, "alice")
     first.get_by_role("button", name="Start the exam").click()
     first.wait_for_selector("#grid .cell")
-    first.wait_for_function("document.querySelector('[data-testid=connection]').textContent === 'Online'")
+    expect(first.get_by_test_id("connection")).to_have_text("Online")
     first.locator(".option input").first.check() if first.locator(".option").count() else first.locator("#answer input, #answer textarea").fill("from the first tab")
-    first.wait_for_function("document.querySelector('[data-testid=save-state]').textContent === 'All answers saved'")
+    expect(first.get_by_test_id("save-state")).to_have_text("All answers saved")
 
     second = context.new_page()
     second.goto(first.url)
@@ -27,13 +28,13 @@ def test_a_second_tab_takes_over_and_the_first_stops(live_server_proc, new_conte
     assert "another tab" in first.inner_text("#overlay")
     assert first.locator("#answer input, #answer textarea").first.is_disabled(), "the older tab takes no more answers"
 
-    second.wait_for_function("document.querySelector('[data-testid=connection]').textContent === 'Online'")
+    expect(second.get_by_test_id("connection")).to_have_text("Online")
     second.click("#next")
     if second.locator(".option").count():
         second.locator(".option input").first.check()
     else:
         second.locator("#answer input, #answer textarea").fill("from the second tab")
-    second.wait_for_function("document.querySelector('[data-testid=save-state]').textContent === 'All answers saved'")
+    expect(second.get_by_test_id("save-state")).to_have_text("All answers saved")
     attempt = Attempt.objects.get(candidate=alice)
     assert Response.objects.filter(attempt=attempt).count() == 2
     assert attempt.locked_at is None, "the same browser is one device: no lock"
