@@ -6,9 +6,13 @@ settings (deploy/exams.env) and one thing changed: start-up must stop with one l
 
 from __future__ import annotations
 
+import os
+import runpy
 import secrets
 
 import pytest
+
+from tests.servers import BASE_DIR
 
 from .production import manage, production_env
 
@@ -72,8 +76,34 @@ REFUSALS = {
 }
 
 
+def refusal(env: dict[str, str], monkeypatch) -> str:
+    """Read the settings module as a process with `env` would; return its refusal, or "" if none.
+
+    In this process, not a new one per case: importing Django took 3 s a case. The cases the
+    start-up itself is tested with are below (one line on stderr, a failing exit status).
+    """
+    for name in list(os.environ):
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
+    except SystemExit as stop:
+        return str(stop)
+    return ""
+
+
 @pytest.mark.parametrize("changes, reason", REFUSALS.values(), ids=REFUSALS.keys())
-def test_an_unsafe_production_setting_stops_start_up_with_one_line(tmp_path, changes, reason):
+def test_an_unsafe_production_setting_is_refused(tmp_path, monkeypatch, changes, reason):
+    assert refusal(production_env(tmp_path), monkeypatch) == ""
+    message = refusal(production_env(tmp_path, **changes), monkeypatch)
+    assert message.startswith("Refusing to start: ") and reason in message, message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("case", ["no secret key", "DEBUG on"])
+def test_start_up_stops_with_one_line(tmp_path, case):
+    changes, reason = REFUSALS[case]
     result = manage(production_env(tmp_path, **changes), "check")
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
