@@ -1,5 +1,6 @@
 """Every CSV the project writes goes through here: cells a spreadsheet would run are neutralised,
-and the file starts with a UTF-8 byte-order mark.
+and the file starts with a UTF-8 byte-order mark. Every CSV it reads is decoded and split here too,
+whatever the spreadsheet that saved it (below, "Reading").
 
 Formula injection (OWASP "CSV Injection"): a cell that begins with = + - @, a tab or a carriage
 return is read by Excel, LibreOffice and Google Sheets as a formula, so a candidate's name or an
@@ -17,6 +18,7 @@ Chinese comes out as mojibake.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Sequence
@@ -71,3 +73,49 @@ def csv_text(header: Sequence[Any], rows: Iterable[Iterable[Any]]) -> str:
 def csv_bytes(header: Sequence[Any], rows: Iterable[Iterable[Any]]) -> bytes:
     """Return the CSV as UTF-8 bytes, byte-order mark first, for a download."""
     return csv_text(header, rows).encode("utf-8")
+
+
+# --- Reading ----------------------------------------------------------------------------------
+# What spreadsheets save when asked for "CSV" or "text": Excel's "CSV UTF-8" has a byte-order mark,
+# its plain "CSV" in a locale with a decimal comma (Mongolian, Russian, German …) separates cells
+# with semicolons, and its "Unicode text" is UTF-16 with tabs between the cells.
+UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+DELIMITERS = (",", ";", "\t")
+
+
+def decoded(data: bytes) -> str:
+    """Return a saved spreadsheet's text: UTF-16 with its byte-order mark, else UTF-8 (mark or not).
+
+    Raises UnicodeDecodeError for anything else (an old code page): guessing one would put wrong
+    letters into candidates' names without a word.
+    """
+    if data.startswith(UTF16_MARKS):
+        return data.decode("utf-16")  # the mark says which byte order; it is not part of the text
+    return data.decode("utf-8-sig")
+
+
+def delimiter_of(text: str) -> str:
+    """Return the cell separator of a CSV: the one of , ; or tab its first line has most of."""
+    first_line = text.split("\n", 1)[0]
+    counts = {candidate: first_line.count(candidate) for candidate in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def column_key(header_cell: str) -> str:
+    """Return a header cell as the file's columns are matched: "E-mail", "e_mail" and "Email" alike."""
+    return "".join(ch for ch in header_cell.strip().lower() if ch.isalnum())
+
+
+def known_column(
+    header_cell: str, columns: Iterable[str], aliases: dict[str, str] | None = None
+) -> str:
+    """Return the column of `columns` the header cell names, however it is spelled; else the cell
+    in the plain form (lower case, "_" for spaces and hyphens), for the refusal to name."""
+    key = column_key(header_cell)
+    for column in columns:
+        if column_key(column) == key:
+            return column
+    if aliases and key in aliases:
+        return aliases[key]
+    return "_".join(header_cell.strip().lower().replace("-", " ").split())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from languages.codes import language_code, offered_languages
 
 from ..models import Enrolment, Room, Sitting
+from ..spreadsheets import decoded, delimiter_of, known_column
 from .problems import EnrolmentRefused, Problem, refuse_if_any
 
 REQUIRED_COLUMNS = ("ticket_number", "given_name", "family_name", "email", "room", "seat", "grade")
@@ -27,6 +27,18 @@ OPTIONAL_COLUMNS = ("username", "language")
 # The seat column must be there, but a blank seat is allowed: the model (and its unique constraint)
 # lets a room that does not number its seats leave them blank.
 REQUIRED_VALUES = ("ticket_number", "given_name", "family_name", "email", "room", "grade")
+
+# Other spellings people give these columns: "E-mail" and "Ticket number" match by themselves
+# (exams.spreadsheets.known_column); these are other words for the same.
+COLUMN_ALIASES = {
+    "mail": "email",
+    "emailaddress": "email",
+    "firstname": "given_name",
+    "lastname": "family_name",
+    "surname": "family_name",
+    "ticket": "ticket_number",
+    "ticketno": "ticket_number",
+}
 
 RowsSource = str | bytes | os.PathLike
 
@@ -51,43 +63,52 @@ def read_text(rows_source: RowsSource) -> str:
         return rows_source.removeprefix("\ufeff")
     data = rows_source if isinstance(rows_source, bytes) else Path(rows_source).read_bytes()
     try:
-        return data.decode("utf-8-sig")
+        return decoded(data)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise EnrolmentRefused([Problem(line, _("the file is not UTF-8 text; save it as “CSV UTF-8”"))]) from exc
+        raise EnrolmentRefused(
+            [Problem(line, _("the file is not UTF-8 text; save it as “CSV UTF-8”"))]
+        ) from exc
 
 
 def _column_name(header_cell: str) -> str:
-    # Spreadsheets people type by hand say "Ticket number" as often as "ticket_number".
-    return re.sub(r"[\s-]+", "_", header_cell.strip().lower())
-
-
-def _delimiter(text: str) -> str:
-    # Excel in locales with a decimal comma (Mongolian among them) saves "CSV" with semicolons.
-    first_line = text.split("\n", 1)[0]
-    if "," not in first_line:
-        for candidate in (";", "\t"):
-            if candidate in first_line:
-                return candidate
-    return ","
+    # Spreadsheets people type by hand say "Ticket number" or "E-mail" as often as "ticket_number".
+    return known_column(header_cell, (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS), COLUMN_ALIASES)
 
 
 def parsed_rows(text: str, sitting: Sitting) -> list[CandidateRow]:
     """Return the file's candidates, or raise EnrolmentRefused naming every problem in the file."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    # Excel in locales with a decimal comma (Mongolian among them) saves "CSV" with semicolons.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
     problems: list[Problem] = []
     rows: list[CandidateRow] = []
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
-            raise EnrolmentRefused([Problem(1, _("the file is empty; the first line must name the columns"))])
+            raise EnrolmentRefused(
+                [Problem(1, _("the file is empty; the first line must name the columns"))]
+            )
         columns = [_column_name(cell) for cell in header]
-        repeated = sorted(name for name, count in Counter(c for c in columns if c).items() if count > 1)
+        repeated = sorted(
+            name for name, count in Counter(c for c in columns if c).items() if count > 1
+        )
         if repeated:
-            problems.append(Problem(1, _("the header repeats the column(s) %(columns)s") % {"columns": ", ".join(repeated)}))
+            problems.append(
+                Problem(
+                    1,
+                    _("the header repeats the column(s) %(columns)s")
+                    % {"columns": ", ".join(repeated)},
+                )
+            )
         missing = [name for name in REQUIRED_COLUMNS if name not in columns]
         if missing:
-            problems.append(Problem(1, _("the header lacks the column(s) %(columns)s") % {"columns": ", ".join(missing)}))
+            problems.append(
+                Problem(
+                    1,
+                    _("the header lacks the column(s) %(columns)s")
+                    % {"columns": ", ".join(missing)},
+                )
+            )
         refuse_if_any(problems)
 
         rooms = {room.name: room for room in sitting.rooms.all()}
@@ -99,7 +120,9 @@ def parsed_rows(text: str, sitting: Sitting) -> list[CandidateRow]:
             if not any(value.strip() for value in record):
                 continue  # blank lines and the ",,,,,," rows spreadsheets leave at the end
             if any(value.strip() for value in record[len(columns) :]):
-                problems.append(Problem(line, _("the line has more values than the header has columns")))
+                problems.append(
+                    Problem(line, _("the line has more values than the header has columns"))
+                )
                 continue
             values = {name: value.strip() for name, value in zip(columns, record, strict=False)}
             row, row_problems = _checked_row(line, values, rooms)
@@ -107,7 +130,12 @@ def parsed_rows(text: str, sitting: Sitting) -> list[CandidateRow]:
             if row is not None:
                 rows.append(row)
     except csv.Error as exc:
-        problems.append(Problem(reader.line_num, _("this is not a well-formed CSV line (%(error)s)") % {"error": exc}))
+        problems.append(
+            Problem(
+                reader.line_num,
+                _("this is not a well-formed CSV line (%(error)s)") % {"error": exc},
+            )
+        )
     if not rows and not problems:
         problems.append(Problem(None, _("The file names no candidates.")))
     problems.extend(_duplicates(rows))
@@ -119,7 +147,9 @@ def _max_length(model: Any, field_name: str) -> int:
     return model._meta.get_field(field_name).max_length
 
 
-def _checked_row(line: int, values: dict[str, str], rooms: dict[str, Room]) -> tuple[CandidateRow | None, list[Problem]]:
+def _checked_row(
+    line: int, values: dict[str, str], rooms: dict[str, Room]
+) -> tuple[CandidateRow | None, list[Problem]]:
     User = get_user_model()
     problems = [
         Problem(line, _("the column %(column)s is empty") % {"column": column})
@@ -161,13 +191,19 @@ def _checked_row(line: int, values: dict[str, str], rooms: dict[str, Room]) -> t
     for column, value, limit in limits:
         if limit and len(value) > limit:
             problems.append(
-                Problem(line, _("the column %(column)s is longer than %(limit)d characters") % {"column": column, "limit": limit})
+                Problem(
+                    line,
+                    _("the column %(column)s is longer than %(limit)d characters")
+                    % {"column": column, "limit": limit},
+                )
             )
     if row.email:
         try:
             validate_email(row.email)
         except ValidationError:
-            problems.append(Problem(line, _("“%(email)s” is not an e-mail address") % {"email": row.email}))
+            problems.append(
+                Problem(line, _("“%(email)s” is not an e-mail address") % {"email": row.email})
+            )
         else:
             row.email = User.objects.normalize_email(row.email)
     if row.room_name:
@@ -190,14 +226,20 @@ def _checked_row(line: int, values: dict[str, str], rooms: dict[str, Room]) -> t
                 problems.append(
                     Problem(
                         line,
-                        _("“%(username)s” cannot be a username (letters, digits and @ . + - _ only)")
+                        _(
+                            "“%(username)s” cannot be a username (letters, digits and @ . + - _ only)"
+                        )
                         % {"username": row.username},
                     )
                 )
             else:
                 problems.append(
                     Problem(
-                        line, _("the ticket number “%(ticket)s” cannot be a username; add a username column") % {"ticket": ticket}
+                        line,
+                        _(
+                            "the ticket number “%(ticket)s” cannot be a username; add a username column"
+                        )
+                        % {"ticket": ticket},
                     )
                 )
     return (None if problems else row), problems
@@ -219,12 +261,30 @@ def _duplicates(rows: list[CandidateRow]) -> list[Problem]:
     for row in rows:
         # Case does not make two tickets, usernames or mailboxes different people.
         ticket = row.ticket_number
-        if not repeated(row, ("ticket", ticket.casefold()), _("the ticket number %(ticket)s is also on line %(other)d"), ticket=ticket):
-            repeated(row, ("username", row.username.casefold()), _("the username %(username)s is also on line %(other)d"), username=row.username)
-        repeated(row, ("email", row.email.casefold()), _("the e-mail %(email)s is also on line %(other)d"), email=row.email)
+        if not repeated(
+            row,
+            ("ticket", ticket.casefold()),
+            _("the ticket number %(ticket)s is also on line %(other)d"),
+            ticket=ticket,
+        ):
+            repeated(
+                row,
+                ("username", row.username.casefold()),
+                _("the username %(username)s is also on line %(other)d"),
+                username=row.username,
+            )
+        repeated(
+            row,
+            ("email", row.email.casefold()),
+            _("the e-mail %(email)s is also on line %(other)d"),
+            email=row.email,
+        )
         if row.seat:
             repeated(
-                row, ("seat", row.room_name, row.seat.casefold()), _("seat %(seat)s of %(room)s is also on line %(other)d"),
-                seat=row.seat, room=row.room_name,
+                row,
+                ("seat", row.room_name, row.seat.casefold()),
+                _("seat %(seat)s of %(room)s is also on line %(other)d"),
+                seat=row.seat,
+                room=row.room_name,
             )
     return problems

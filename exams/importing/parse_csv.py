@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from ..spreadsheets import restored
+from ..spreadsheets import delimiter_of, known_column, restored
 from .format import CSV_COLUMNS, CSV_KEY_SEPARATOR, CSV_OPTION_COLUMNS, REQUIRED_FIELDS
 from .problems import ImportRefused, Problem, refused
 
@@ -20,7 +20,9 @@ def csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
     start line of the next row unknowable; here a blank line is its own (empty) row.
     """
     # strict: a stray quote is an error, not a cell silently swallowing the rest of the file.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # The separator as the spreadsheet saved it: a comma, a semicolon (Excel where the decimal mark
+    # is a comma, as in Mongolia) or a tab (Excel's "Unicode text").
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter_of(text))
     header: list[str] | None = None
     records: list[tuple[int, dict[str, Any]]] = []
     problems: list[Problem] = []
@@ -43,7 +45,8 @@ def csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
         if not any(cell.strip() for cell in row):
             continue  # blank lines, and the empty rows spreadsheets leave at the end
         if header is None:
-            header = [cell.strip().lower() for cell in row]
+            # "Option A", "option-a" and "option_a" alike (exams.spreadsheets.known_column).
+            header = [known_column(cell, CSV_COLUMNS) for cell in row]
             header_problems = _csv_header_problems(header)
             if header_problems:
                 raise ImportRefused([Problem(start, message) for message in header_problems])

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from ..spreadsheets import decoded
 from .checks import cross_check
 from .format import unknown_suffix
 from .parse_csv import csv_records
@@ -40,7 +41,9 @@ def parse_file(path: Path) -> list[ParsedItem]:
             % {"name": path.name, "max": f"{limit / 1_000_000:.1f} MB"},
         )
     try:
-        text = data.decode("utf-8-sig")  # a spreadsheet saving "CSV UTF-8" puts a BOM first
+        # UTF-8 with or without the byte-order mark "CSV UTF-8" puts first, or Excel's UTF-16
+        # "Unicode text".
+        text = decoded(data)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise refused(line, _("the file is not UTF-8 text; save it as UTF-8")) from exc
