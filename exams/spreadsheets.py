@@ -20,9 +20,15 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils.exceptions import InvalidFileException
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_MARK = "'"  # the spreadsheet's own "this cell is text" prefix
@@ -119,3 +125,64 @@ def known_column(
     if aliases and key in aliases:
         return aliases[key]
     return "_".join(header_cell.strip().lower().replace("-", " ").split())
+
+
+# --- Excel's own format (.xlsx) ------------------------------------------------------------------
+# A CSV opened in a spreadsheet is guessed at: "1/2" becomes a date, "007" the number 7, "=2+3" a
+# formula, and saved again it is not what was exported. In an .xlsx each cell says what it is: text
+# is written as text (with the text format "@", so that editing it keeps it text), numbers as numbers.
+TEXT_FORMAT = "@"
+
+
+def xlsx_bytes(header: Sequence[Any], rows: Iterable[Iterable[Any]], *, title: str = "Sheet1") -> bytes:
+    """Return a workbook of one sheet: the header in bold, every text cell stored as text."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]  # Excel's limit on a sheet's name
+    for row_number, row in enumerate([header, *rows], start=1):
+        for column_number, value in enumerate(row, start=1):
+            cell = sheet.cell(row=row_number, column=column_number)
+            if isinstance(value, str):
+                # Assigned as text: openpyxl would take "=2+3" for a formula.
+                cell.value = value
+                cell.data_type = "s"
+                cell.number_format = TEXT_FORMAT
+            else:
+                cell.value = value
+            if row_number == 1:
+                cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def xlsx_rows(data: bytes) -> list[list[str]]:
+    """Return the first sheet's rows as text: what a CSV of it would hold, row by row.
+
+    Numbers come back as the spreadsheet shows them (7, not 7.0); a date as its ISO date. Raises
+    ValueError for a file that is no workbook.
+    """
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise ValueError(str(exc)) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        return value.date().isoformat()
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return str(value)

@@ -10,16 +10,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
+from exams.audit import audit_append
 from exams.errors import ExamError
 from exams.models import Attempt, AttemptStatus, Item, Sitting
 
 from . import services
 from .forms import AssignOneForm, BulkAssignForm, ClinicalForm, CorrectionForm, MarkForm
 from .models import ItemScore, KeyCorrection, MarkingAssignment, ResultPublication
+from .registry import registry_file as registry_file_bytes
 from .selectors import (
     answer_for_token,
     answers_to_adjudicate,
@@ -169,6 +172,37 @@ def _publication_message(publication: ResultPublication, sitting: Sitting) -> st
             % {"marked": marked, "total": answers.count()},
         ]
     )
+
+
+REGISTRY_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@login_required
+@never_cache
+def registry_file(request: HttpRequest, sitting_id: int, file_format: str) -> HttpResponse:
+    """The sitting's results for the board's registry (grading.registry): the chair's, and logged."""
+    _require(request, "chair_marking")
+    if file_format not in REGISTRY_TYPES:
+        raise Http404
+    sitting = get_object_or_404(Sitting.objects.select_related("exam"), pk=sitting_id)
+    if not ResultPublication.objects.filter(sitting=sitting).exists():
+        # Before publication the results may still change: the registry gets only what was published.
+        messages.error(request, _("The results go to the registry once they are published."))
+        return redirect("grading:chair_sitting", sitting.pk)
+    body = registry_file_bytes(sitting, file_format)
+    audit_append(
+        "results.exported",
+        subject=f"sitting:{sitting.pk}",
+        actor=request.user,
+        data={"format": file_format, "bytes": len(body)},
+    )
+    response = HttpResponse(body, content_type=REGISTRY_TYPES[file_format])
+    name = get_valid_filename(f"{sitting.exam.code}-{sitting.pk}-results.{file_format}")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required

@@ -71,6 +71,9 @@ SAME_IN_EVERY_LANGUAGE = {
     # Unix's schedule format (the admin's periodic tasks), which IT staff know by it.
     "Control",
     "Command",
+    # The spreadsheet program's name and its files' extension, on the chair's download links.
+    "Excel",
+    "xlsx",
     "Mac",
     "Crontab",
     "crontab",
