@@ -1,4 +1,4 @@
-"""Exporting items to the committee's JSON or CSV format (R-BANK-3; docs/item-format.md).
+"""Exporting items to the committee's JSON, CSV or Excel format (R-BANK-3; docs/item-format.md).
 
 What this writes, exams.importing reads back as unchanged: the round trip is tested. CSV cells
 are neutralised against formula injection (exams.spreadsheets) and the importer undoes it.
@@ -26,7 +26,7 @@ from .importing.format import (
 )
 from .models import Item, ItemKind, ItemStatus, Topic
 from .services.bank import content_of
-from .spreadsheets import csv_text
+from .spreadsheets import csv_bytes, xlsx_bytes
 
 
 class ExportRefused(ExamError):
@@ -46,7 +46,7 @@ class ExportSummary:
 def export_items(
     path: str | Path, *, topics: list[str] | None = None, statuses: list[str] | None = None
 ) -> ExportSummary:
-    """Write the bank's items (optionally only these topics and statuses) to a .json or .csv file.
+    """Write the bank's items (optionally only these topics and statuses) to a .json, .csv or .xlsx file.
 
     Images are copied into `<file stem>_images/` beside the file, which names them relatively.
     """
@@ -77,10 +77,14 @@ def export_items(
     images = _ImageCopier(path.parent / f"{path.stem}_images")
     records = [_record(item, images) for item in items.order_by("topic__code", "code")]
     if suffix == ".json":
-        text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+        data = (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    elif suffix == ".xlsx":
+        # Every cell text: a spreadsheet opening the workbook keeps "1/2" and "007" as written.
+        data = xlsx_bytes(CSV_COLUMNS, _table_rows(records), title="items")
     else:
-        text = _csv_text(records)
-    _write_replacing(path, text, encoding="utf-8")  # the CSV text starts with its byte-order mark
+        # Neutralised against formula injection; exams.importing.parse_csv takes the mark off again.
+        data = csv_bytes(CSV_COLUMNS, _table_rows(records))  # starts with its byte-order mark
+    _write_replacing(path, data)
     return ExportSummary(items=len(records), images=images.count, path=path)
 
 
@@ -112,7 +116,8 @@ def _record(item: Item, images: _ImageCopier) -> dict[str, Any]:
     return record
 
 
-def _csv_text(records: list[dict[str, Any]]) -> str:
+def _table_rows(records: list[dict[str, Any]]) -> list[list[str]]:
+    """Return the records as the rows of CSV_COLUMNS (the CSV and the workbook alike)."""
     rows = []
     for record in records:
         row = {name: value for name, value in record.items() if name not in ("options", "key")}
@@ -139,8 +144,7 @@ def _csv_text(records: list[dict[str, Any]]) -> str:
             )
         row["key"] = CSV_KEY_SEPARATOR.join(key)
         rows.append(row)
-    # Neutralised against formula injection; exams.importing.parse_csv takes the mark off again.
-    return csv_text(CSV_COLUMNS, ([row.get(column, "") for column in CSV_COLUMNS] for row in rows))
+    return [[row.get(column, "") for column in CSV_COLUMNS] for row in rows]
 
 
 class _ImageCopier:
@@ -170,14 +174,13 @@ class _ImageCopier:
         return f"{self.folder.name}/{name}"
 
 
-def _write_replacing(path: Path, text: str, *, encoding: str) -> None:
+def _write_replacing(path: Path, data: bytes) -> None:
     """Write the file whole or not at all: a failed export never leaves half a file to import."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        # newline="": line ends stay as written (csv's \r\n, the stems' own line breaks).
-        with os.fdopen(handle, "w", encoding=encoding, newline="") as target:
-            target.write(text)
+        with os.fdopen(handle, "wb") as target:
+            target.write(data)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -21,11 +21,11 @@ CSV_COLUMNS = [
 CSV_KEY_SEPARATOR = "|"
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0", ""}
-SUFFIXES = (".json", ".csv")
+SUFFIXES = (".json", ".csv", ".xlsx")
 
 
 def unknown_suffix(path: Path) -> str | None:
-    """Return why the file cannot be an item file by its name, or None for a .json or .csv file."""
+    """Return why the file cannot be an item file by its name, or None for one of SUFFIXES."""
     if path.suffix.lower() in SUFFIXES:
         return None
-    return _("%(name)s is neither a .json nor a .csv file.") % {"name": path.name}
+    return _("%(name)s is not a .json, .csv or .xlsx file.") % {"name": path.name}

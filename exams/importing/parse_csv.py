@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from ..spreadsheets import delimiter_of, known_column, restored
+from ..spreadsheets import delimiter_of, known_column, restored, xlsx_rows
 from .format import CSV_COLUMNS, CSV_KEY_SEPARATOR, CSV_OPTION_COLUMNS, REQUIRED_FIELDS
 from .problems import ImportRefused, Problem, refused
 
@@ -23,34 +23,67 @@ def csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
     # The separator as the spreadsheet saved it: a comma, a semicolon (Excel where the decimal mark
     # is a comma, as in Mongolia) or a tab (Excel's "Unicode text").
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter_of(text))
-    header: list[str] | None = None
-    records: list[tuple[int, dict[str, Any]]] = []
-    problems: list[Problem] = []
+    rows: list[tuple[int, list[str]]] = []
     while True:
         # reader.line_num is the line where the last row ENDED; a row spanning several lines
         # (a quoted cell with line breaks) starts on the line after the previous row's end.
         start = reader.line_num + 1
         try:
-            row = next(reader)
+            rows.append((start, next(reader)))
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(
-                Problem(
-                    start,
-                    _("the CSV is malformed here (%(error)s); check the quotes") % {"error": exc},
-                )
+            # The reader cannot find the next row reliably after this: the rows before it are
+            # still checked, so that every problem up to here is named.
+            malformed = Problem(
+                start, _("the CSV is malformed here (%(error)s); check the quotes") % {"error": exc}
             )
-            break  # the reader cannot find the next row reliably after this
+            return table_records(rows, neutralised=True, malformed=malformed)
+    # The exporter neutralised cells against formula injection (exams.spreadsheets): undone here,
+    # so that an exported file imports unchanged. A cell's leading quote is the spreadsheet's
+    # "this is text" mark, never part of the text.
+    return table_records(rows, neutralised=True)
+
+
+def workbook_records(data: bytes, name: str) -> list[tuple[int, dict[str, Any]]]:
+    """Return the first sheet of an Excel workbook as item fields, with each row's number.
+
+    The workbook's cells are what they say (text is text): nothing to undo, unlike a CSV's.
+    """
+    try:
+        rows = xlsx_rows(data)
+    except ValueError as exc:
+        raise refused(
+            None,
+            _("%(name)s is not an Excel workbook that can be read (%(error)s)")
+            % {"name": name, "error": exc},
+        ) from exc
+    return table_records(list(enumerate(rows, start=1)), neutralised=False)
+
+
+def table_records(
+    rows: list[tuple[int, list[str]]], *, neutralised: bool, malformed: Problem | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """Return a table's rows (line or row number, cells) as item fields; the first row names the columns."""
+    header: list[str] | None = None
+    records: list[tuple[int, dict[str, Any]]] = []
+    problems: list[Problem] = []
+    for start, row in rows:
         if not any(cell.strip() for cell in row):
             continue  # blank lines, and the empty rows spreadsheets leave at the end
         if header is None:
             # "Option A", "option-a" and "option_a" alike (exams.spreadsheets.known_column).
             header = [known_column(cell, CSV_COLUMNS) for cell in row]
+            while header and not header[-1]:
+                header.pop()  # a workbook's empty columns after the last title
             header_problems = _csv_header_problems(header)
             if header_problems:
                 raise ImportRefused([Problem(start, message) for message in header_problems])
             continue
+        if not neutralised and not any(cell.strip() for cell in row[len(header) :]):
+            # A workbook's rows are as wide as its widest: empty cells past the titled columns. (In
+            # a CSV an extra cell is a comma out of quotes, and refused below.)
+            row = row[: len(header)]
         if len(row) != len(header):
             problems.append(
                 Problem(
@@ -64,11 +97,10 @@ def csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
                 )
             )
             continue
-        # The exporter neutralised cells against formula injection (exams.spreadsheets): undone here,
-        # so that an exported file imports unchanged. A cell's leading quote is the spreadsheet's
-        # "this is text" mark, never part of the text.
-        cells = [restored(cell) for cell in row]
+        cells = [restored(cell) for cell in row] if neutralised else row
         records.append((start, _csv_fields(dict(zip(header, cells, strict=True)))))
+    if malformed is not None:
+        problems.append(malformed)
     if problems:
         raise ImportRefused(problems)
     if header is None:

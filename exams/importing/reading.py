@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ..spreadsheets import decoded
 from .checks import cross_check
 from .format import unknown_suffix
-from .parse_csv import csv_records
+from .parse_csv import csv_records, workbook_records
 from .parse_item import ParsedItem, parsed_item
 from .parse_json import json_records
 from .problems import BadItem, ImportRefused, Problem, refused
@@ -40,6 +40,8 @@ def parse_file(path: Path) -> list[ParsedItem]:
             )
             % {"name": path.name, "max": f"{limit / 1_000_000:.1f} MB"},
         )
+    if path.suffix.lower() == ".xlsx":
+        return _checked(workbook_records(data, path.name), path)
     try:
         # UTF-8 with or without the byte-order mark "CSV UTF-8" puts first, or Excel's UTF-16
         # "Unicode text".
@@ -47,10 +49,14 @@ def parse_file(path: Path) -> list[ParsedItem]:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise refused(line, _("the file is not UTF-8 text; save it as UTF-8")) from exc
-    records = json_records(text) if path.suffix.lower() == ".json" else csv_records(text)
+    return _checked(
+        json_records(text) if path.suffix.lower() == ".json" else csv_records(text), path
+    )
+
+
+def _checked(records: list[tuple[int, dict]], path: Path) -> list[ParsedItem]:
     if not records:
         raise refused(1, _("the file holds no items"))
-
     base_dir = path.resolve().parent
     problems: list[Problem] = []
     items: list[ParsedItem] = []

