@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from languages.codes import language_code, offered_languages
 
 from ..models import Enrolment, Room, Sitting
-from ..spreadsheets import decoded, delimiter_of, known_column
+from ..spreadsheets import decoded, delimiter_of, known_column, xlsx_rows
 from .problems import EnrolmentRefused, Problem, refuse_if_any
 
 REQUIRED_COLUMNS = ("ticket_number", "given_name", "family_name", "email", "room", "seat", "grade")
@@ -41,6 +41,8 @@ COLUMN_ALIASES = {
 }
 
 RowsSource = str | bytes | os.PathLike
+# An .xlsx workbook is a zip file: it starts as every zip does.
+ZIP_SIGNATURE = b"PK\x03\x04"
 
 
 @dataclass
@@ -59,9 +61,12 @@ class CandidateRow:
 
 
 def read_text(rows_source: RowsSource) -> str:
+    """Return the file as CSV text: a CSV as it is, an Excel workbook's first sheet as a CSV."""
     if isinstance(rows_source, str):
         return rows_source.removeprefix("\ufeff")
     data = rows_source if isinstance(rows_source, bytes) else Path(rows_source).read_bytes()
+    if data.startswith(ZIP_SIGNATURE):
+        return _workbook_as_csv(data)
     try:
         return decoded(data)
     except UnicodeDecodeError as exc:
@@ -69,6 +74,29 @@ def read_text(rows_source: RowsSource) -> str:
         raise EnrolmentRefused(
             [Problem(line, _("the file is not UTF-8 text; save it as “CSV UTF-8”"))]
         ) from exc
+
+
+def _workbook_as_csv(data: bytes) -> str:
+    """Return the workbook's first sheet as CSV text, one line per row, so that every problem's line
+    is the row the person sees in the spreadsheet: a line break inside a cell (never meant in a
+    name, an address or a grade) becomes a space."""
+    try:
+        rows = xlsx_rows(data)
+    except ValueError as exc:
+        raise EnrolmentRefused(
+            [
+                Problem(
+                    None,
+                    _("the file is not an Excel workbook that can be read (%(error)s)")
+                    % {"error": exc},
+                )
+            ]
+        ) from exc
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow([" ".join(cell.split("\n")) for cell in row])
+    return out.getvalue()
 
 
 def _column_name(header_cell: str) -> str:

@@ -27,12 +27,17 @@ class _DryRun(Exception):
 
 
 def enrolment_import(
-    *, sitting: Sitting, rows_source: RowsSource, send_email: bool = True, resend: bool = False, dry_run: bool = False
+    *,
+    sitting: Sitting,
+    rows_source: RowsSource,
+    send_email: bool = True,
+    resend: bool = False,
+    dry_run: bool = False,
 ) -> EnrolmentSummary:
     """Enrol the file's candidates into the sitting and queue their credentials e-mails.
 
-    `rows_source` is a path (any os.PathLike) to a UTF-8 CSV file, or the CSV itself as str or
-    bytes. The whole file is checked first; any problem raises EnrolmentRefused and changes
+    `rows_source` is a path (any os.PathLike) to a CSV file or an Excel workbook, or the file's
+    content as str or bytes. The whole file is checked first; any problem raises EnrolmentRefused and changes
     nothing. Running the same file again changes nothing and sends nothing, unless `resend`.
     E-mails go out after the transaction commits; `summary.emails_sent` is filled then.
     """
@@ -58,13 +63,24 @@ def enrolment_import(
             # Another import into the same sitting waits here, then sees our rows: without the lock
             # both could pass the checks and one would fail half-way on a unique constraint.
             locked_sitting = (
-                Sitting.objects.select_for_update(of=("self",)).select_related("exam", "practice_exam").get(pk=sitting.pk)
+                Sitting.objects.select_for_update(of=("self",))
+                .select_related("exam", "practice_exam")
+                .get(pk=sitting.pk)
             )
             # Parsed again for the rooms as they are now, under the lock (seats may have changed).
             rows = parsed_rows(text, locked_sitting)
             state = DatabaseState.load(locked_sitting, rows, lock=True)
             refuse_if_any(state.problems(rows))
-            outgoing = _apply(locked_sitting, rows, state, hashed, summary, send_email=send_email, resend=resend, dry_run=dry_run)
+            outgoing = _apply(
+                locked_sitting,
+                rows,
+                state,
+                hashed,
+                summary,
+                send_email=send_email,
+                resend=resend,
+                dry_run=dry_run,
+            )
             if dry_run:
                 raise _DryRun
             if outgoing:
@@ -76,7 +92,14 @@ def enrolment_import(
         # username at the same moment. Nothing was written; running again sees the new state.
         logger.warning("Enrolment import for sitting %s hit a conflict: %s", sitting.pk, exc)
         raise EnrolmentRefused(
-            [Problem(None, _("Another change to the same accounts happened at the same time. Run the import again."))]
+            [
+                Problem(
+                    None,
+                    _(
+                        "Another change to the same accounts happened at the same time. Run the import again."
+                    ),
+                )
+            ]
         ) from exc
     return summary
 
@@ -101,7 +124,9 @@ def _apply(
     moving = [
         e.pk
         for row in rows
-        if (e := by_ticket.get(row.ticket_number)) and e.seat and (e.room_id, e.seat) != (row.room.pk, row.seat)
+        if (e := by_ticket.get(row.ticket_number))
+        and e.seat
+        and (e.room_id, e.seat) != (row.room.pk, row.seat)
     ]
     Enrolment.objects.filter(pk__in=moving).update(seat="")
 
@@ -111,14 +136,23 @@ def _apply(
         changes = enrolment_changes(enrolment, row) if enrolment is not None else {}
         user = state.users.get(row.username)
         if user is None:
-            user = User(username=row.username, first_name=row.given_name, last_name=row.family_name, email=row.email)
+            user = User(
+                username=row.username,
+                first_name=row.given_name,
+                last_name=row.family_name,
+                email=row.email,
+            )
             user.set_unusable_password()  # replaced below if the e-mail goes out now
             user.save()
             summary.accounts_created += 1
         else:
             summary.accounts_reused += 1
             # The board's file is the record of who sits: the name the candidate confirms comes from it.
-            wanted = {"first_name": row.given_name, "last_name": row.family_name, "email": row.email}
+            wanted = {
+                "first_name": row.given_name,
+                "last_name": row.family_name,
+                "email": row.email,
+            }
             stale = [name for name, value in wanted.items() if getattr(user, name) != value]
             for name in stale:
                 setattr(user, name, wanted[name])
@@ -130,7 +164,12 @@ def _apply(
 
         if enrolment is None:
             enrolment = Enrolment.objects.create(
-                sitting=sitting, room=row.room, candidate=user, ticket_number=row.ticket_number, seat=row.seat, grade=row.grade
+                sitting=sitting,
+                room=row.room,
+                candidate=user,
+                ticket_number=row.ticket_number,
+                seat=row.seat,
+                grade=row.grade,
             )
             summary.enrolments_created += 1
         elif changes:
@@ -138,7 +177,11 @@ def _apply(
             enrolment.candidate = user
             enrolment.room, enrolment.seat, enrolment.grade = row.room, row.seat, row.grade
             update_fields = ["room", "seat", "grade"]
-            if enrolment.identity_confirmed_at is not None and changes.keys() & {"grade", "first_name", "last_name"}:
+            if enrolment.identity_confirmed_at is not None and changes.keys() & {
+                "grade",
+                "first_name",
+                "last_name",
+            }:
                 # The candidate confirmed a name and grade that are no longer the ones on record
                 # (R-SCHED-2): they confirm again at their next login.
                 enrolment.identity_confirmed_at = None
@@ -167,7 +210,9 @@ def _apply(
                 enrolment_id=enrolment.pk,
                 ticket_number=row.ticket_number,
                 sent_at=now,
-                message=credentials_message(enrolment=enrolment, sitting=sitting, user=user, password=password),
+                message=credentials_message(
+                    enrolment=enrolment, sitting=sitting, user=user, password=password
+                ),
             )
         )
     return outgoing

@@ -13,10 +13,10 @@ import io
 import pytest
 from django.db import transaction
 
-from exams.enrolling import enrolment_import
+from exams.enrolling import EnrolmentRefused, enrolment_import
 from exams.importing import import_items
 from exams.models import Enrolment, Item
-from exams.spreadsheets import decoded, delimiter_of, known_column
+from exams.spreadsheets import decoded, delimiter_of, known_column, xlsx_bytes
 
 from .test_import_export import GOOD_CSV, surgery  # noqa: F401 - fixture
 
@@ -134,3 +134,32 @@ def test_the_reading_rules():
     assert known_column("E-mail", ["email"]) == known_column(" EMAIL ", ["email"]) == "email"
     assert known_column("Ticket number", ["ticket_number"]) == "ticket_number"
     assert known_column("Shoe size", ["email"]) == "shoe_size"  # named as such in the refusal
+
+
+def test_an_enrolment_workbook_with_its_rows_as_the_lines_of_its_problems(
+    sitting, room_a, room_b, settings
+):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    header = ["Ticket number", "Given name", "Family name", "E-mail", "Room", "Seat", "Grade"]
+    good = [
+        [
+            "007",
+            "Saraa",
+            "Bold",
+            "saraa@example.org",
+            "Room A",
+            "1",
+            "Specialist surgeon,\nsecond grade",
+        ]
+    ]
+    workbook = xlsx_bytes(header, good)
+    enrolment_import(sitting=sitting, rows_source=workbook)
+    saraa = Enrolment.objects.get()
+    assert saraa.ticket_number == "007" and saraa.grade == "Specialist surgeon, second grade"
+
+    bad = [*good, ["008", "Tuya", "Gantulga", "not-an-address", "Room A", "2", "Nurse"]]
+    with pytest.raises(EnrolmentRefused) as refused:
+        enrolment_import(sitting=sitting, rows_source=xlsx_bytes(header, bad))
+    assert [problem.line for problem in refused.value.problems] == [3]  # the spreadsheet's row 3
+    with pytest.raises(EnrolmentRefused, match="not an Excel workbook"):
+        enrolment_import(sitting=sitting, rows_source=b"PK\x03\x04 broken")

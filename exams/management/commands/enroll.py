@@ -19,30 +19,52 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("sitting_id", type=int, help=gettext_lazy("The id of the sitting to enrol into."))
-        parser.add_argument("csv_file", type=Path, help=gettext_lazy("A UTF-8 CSV file, one candidate a line."))
         parser.add_argument(
-            "--dry-run", action="store_true", help=gettext_lazy("Check the file and report what would happen; change nothing.")
+            "sitting_id", type=int, help=gettext_lazy("The id of the sitting to enrol into.")
         )
         parser.add_argument(
-            "--resend", action="store_true", help=gettext_lazy("Send the e-mail again to candidates who already had it.")
+            "csv_file",
+            type=Path,
+            help=gettext_lazy("A CSV file or an Excel workbook, one candidate a line."),
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help=gettext_lazy("Check the file and report what would happen; change nothing."),
+        )
+        parser.add_argument(
+            "--resend",
+            action="store_true",
+            help=gettext_lazy("Send the e-mail again to candidates who already had it."),
         )
 
-    def handle(self, *args: Any, sitting_id: int, csv_file: Path, dry_run: bool, resend: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        sitting_id: int,
+        csv_file: Path,
+        dry_run: bool,
+        resend: bool,
+        **options: Any,
+    ) -> None:
         sitting = Sitting.objects.select_related("exam").filter(pk=sitting_id).first()
         if sitting is None:
             raise CommandError(_("There is no sitting %(id)d.") % {"id": sitting_id})
         if not csv_file.is_file():
             raise CommandError(_("Cannot read the file %(path)s.") % {"path": csv_file})
         try:
-            summary = enrolment_import(sitting=sitting, rows_source=csv_file, resend=resend, dry_run=dry_run)
+            summary = enrolment_import(
+                sitting=sitting, rows_source=csv_file, resend=resend, dry_run=dry_run
+            )
         except EnrolmentRefused as exc:
             # CommandError: manage.py prints the message to stderr and exits with status 1.
             raise CommandError(exc.message) from exc
         self.stdout.write(self._report(sitting, summary))
         if summary.emails_failed:
             raise CommandError(
-                _("%(count)d e-mails could not be sent (tickets %(tickets)s). Run the same command again to retry them.")
+                _(
+                    "%(count)d e-mails could not be sent (tickets %(tickets)s). Run the same command again to retry them."
+                )
                 % {"count": len(summary.emails_failed), "tickets": ", ".join(summary.emails_failed)}
             )
 
@@ -62,7 +84,9 @@ class Command(BaseCommand):
             },
         ]
         if summary.dry_run:
-            lines.append(_("E-mails that would be sent: %(count)d") % {"count": summary.emails_queued})
+            lines.append(
+                _("E-mails that would be sent: %(count)d") % {"count": summary.emails_queued}
+            )
         else:
             lines.append(_("E-mails sent: %(count)d") % {"count": summary.emails_sent})
         return "\n".join(lines)
