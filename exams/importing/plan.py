@@ -24,6 +24,9 @@ class Step:
     content_changed: bool = False
     image_changed: bool = False
     item_changes: dict[str, Any] = field(default_factory=dict)
+    # What differs from the bank, for the person to read before importing: the content's fields
+    # ("stem", "key" …) and the bookkeeping's with old and new value ("status: draft → live").
+    differences: list[str] = field(default_factory=list)
 
 
 def plan(items: list[ParsedItem], *, lock: bool) -> tuple[list[Step], dict[str, str]]:
@@ -67,11 +70,14 @@ def plan(items: list[ParsedItem], *, lock: bool) -> tuple[list[Step], dict[str, 
         step.image_changed = parsed.image_path is not None and (
             version is None or _stored_digest(version) != _file_digest(parsed.image_path)
         )
-        step.content_changed = (
-            step.image_changed
-            or version is None
-            or not _same_content(item.kind, version, parsed.content)
+        content_fields = (
+            ["stem"]
+            if version is None
+            else _content_differences(item.kind, version, parsed.content)
         )
+        if step.image_changed:
+            content_fields.append("image")
+        step.content_changed = bool(content_fields)
         wanted = {
             "status": parsed.status,
             "difficulty": parsed.difficulty,
@@ -82,24 +88,38 @@ def plan(items: list[ParsedItem], *, lock: bool) -> tuple[list[Step], dict[str, 
         }
         if item.topic.code != parsed.topic:
             step.item_changes["topic"] = parsed.topic
+        step.differences = content_fields + [
+            f"{name}: {_shown(item.topic.code if name == 'topic' else getattr(item, name))} → {_shown(value)}"
+            for name, value in step.item_changes.items()
+        ]
         steps.append(step)
     if problems:
         raise ImportRefused(problems)
     return steps, new_topics
 
 
-def _same_content(kind: str, version: ItemVersion, content: ItemContent) -> bool:
-    same = (version.stem, version.reason, version.key, version.guide) == (
-        content.stem,
-        content.reason,
-        content.key,
-        content.guide,
-    )
+def _content_differences(kind: str, version: ItemVersion, content: ItemContent) -> list[str]:
+    """Return the names of the content's fields that differ from the stored version."""
+    differing = [
+        name
+        for name in ("stem", "reason", "key", "guide")
+        if getattr(version, name) != getattr(content, name)
+    ]
     if kind == ItemKind.CAUSE_EFFECT:
         # The fixed scale's wording is stored in whichever language was active when the version
         # was written; only its ids are the item's content.
-        return same and [o["id"] for o in version.options] == [o["id"] for o in content.options]
-    return same and version.options == content.options
+        same_options = [o["id"] for o in version.options] == [o["id"] for o in content.options]
+    else:
+        same_options = version.options == content.options
+    if not same_options:
+        differing.insert(1, "options")
+    return differing
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _file_digest(path: Path) -> str:

@@ -9,6 +9,15 @@ from django.utils.translation import gettext as _
 from .plan import Step
 
 
+@dataclass(frozen=True)
+class Revision:
+    """An item of the bank the file changes: which, where in the file, and what differs."""
+
+    code: str
+    line: int
+    differences: list[str]
+
+
 @dataclass
 class ImportSummary:
     created: int = 0
@@ -16,6 +25,7 @@ class ImportSummary:
     unchanged: int = 0
     topics_created: list[str] = field(default_factory=list)
     dry_run: bool = False
+    revisions: list[Revision] = field(default_factory=list)
 
 
 def summary_of(steps: list[Step], new_topics: dict[str, str], *, dry_run: bool) -> ImportSummary:
@@ -25,6 +35,7 @@ def summary_of(steps: list[Step], new_topics: dict[str, str], *, dry_run: bool) 
             summary.created += 1
         elif step.content_changed or step.item_changes:
             summary.revised += 1
+            summary.revisions.append(Revision(step.parsed.code, step.parsed.line, step.differences))
         else:
             summary.unchanged += 1
     return summary
@@ -48,10 +59,22 @@ def summary_lines(summary: ImportSummary) -> list[str]:
         ]
         if summary.topics_created:
             lines.append(_("Topics that would be created: %(codes)s") % topics)
+        # Which items a re-import would revise and why, before it does (a spreadsheet may have
+        # turned "1/2" into a date): read these before importing for real.
+        lines += [
+            _("Would revise %(code)s (line %(line)d): %(what)s")
+            % {"code": r.code, "line": r.line, "what": "; ".join(r.differences)}
+            for r in summary.revisions
+        ]
     else:
         lines = [
             _("%(created)d items created, %(revised)d revised, %(unchanged)d unchanged.") % numbers
         ]
         if summary.topics_created:
             lines.append(_("Topics created: %(codes)s") % topics)
+        lines += [
+            _("Revised %(code)s (line %(line)d): %(what)s")
+            % {"code": r.code, "line": r.line, "what": "; ".join(r.differences)}
+            for r in summary.revisions
+        ]
     return lines

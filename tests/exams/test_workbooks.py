@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from exams.exporting import export_items
-from exams.importing import import_items
+from exams.importing import import_items, summary_lines
 from exams.models import Item, ItemKind, ItemStatus
 from exams.services.bank import ItemContent, item_create
 
@@ -73,3 +73,38 @@ def test_a_workbook_gives_the_items_the_csv_gives(surgery, tmp_path):  # noqa: F
     Item.objects.update(status=ItemStatus.RETIRED)  # the import must bring the statuses back
     summary = import_items(workbook)
     assert summary.created == 0 and bank() == from_csv
+
+
+def test_a_re_import_that_would_revise_items_says_which_and_why_first(surgery, tmp_path):  # noqa: F811
+    options = [
+        {"id": letter, "text": text}
+        for letter, text in zip("ABCDE", ["1/2", "1/3", "1/4", "2/3", "3/4"], strict=True)
+    ]
+    item_create(
+        code="FRAC-1",
+        topic=surgery,
+        kind=ItemKind.SINGLE,
+        status=ItemStatus.LIVE,
+        content=ItemContent(stem="Which is half?", options=options, key=["A"]),
+    )
+    item_create(
+        code="DOSE-1",
+        topic=surgery,
+        kind=ItemKind.FILL_IN,
+        status=ItemStatus.DRAFT,
+        content=ItemContent(stem="The code of the ward?", key=["007"]),
+    )
+    path = tmp_path / "bank.csv"
+    export_items(path)
+    # What a spreadsheet does to it, opened and saved again: a date, a number, and a status edited.
+    mangled = (
+        path.read_text(encoding="utf-8-sig").replace(",1/2,", ",02-Jan,").replace(",007,", ",7,")
+    )
+    mangled = mangled.replace(",fill_in,draft,", ",fill_in,live,")
+    path.write_text(mangled, encoding="utf-8")
+
+    lines = summary_lines(import_items(path, dry_run=True))
+    assert lines[0].startswith("Dry run, nothing was written: 0 items would be created, 2 revised")
+    assert "Would revise DOSE-1 (line 2): key; status: draft → live" in lines
+    assert "Would revise FRAC-1 (line 3): options" in lines
+    assert Item.objects.get(code="DOSE-1").current_version.key == ["007"]  # nothing written
