@@ -67,6 +67,9 @@ class NginxProxy(ManagedProcess):
             "    listen 443 ssl http2;\n    listen [::]:443 ssl http2;\n",
             f"    listen 127.0.0.1:{self.port} ssl http2;\n",
         )
+        # The catch-all servers for other names (after the site's) listen on 80 and 443 too.
+        catch_all = site[site.index("# Any other name") :]
+        site = _replace(site, catch_all, "")
         site = _replace(site, "server_name exams.board.example;", "server_name localhost;")
         site = _replace(site, "/etc/ssl/exams/fullchain.pem", str(certificate.certificate))
         site = _replace(site, "/etc/ssl/exams/privkey.pem", str(certificate.key))
