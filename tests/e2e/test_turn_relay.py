@@ -85,6 +85,8 @@ def test_the_proctor_sees_camera_and_screen_through_the_turn_relay(
         sign_in(proctor, base, "proctor_a")
         proctor.goto(f"{base}/proctoring/rooms/{room.pk}/")
         tile = f".tile[data-enrolment='{enrolment.pk}']"
+        # The tile first (a loaded machine draws the room slowly), then its camera playing.
+        expect(proctor.locator(tile)).to_contain_text("Alice Batbayar", timeout=WAIT)
         wait_until(
             lambda: _video_plays(proctor, f"{tile} video.camera"),
             timeout=30,

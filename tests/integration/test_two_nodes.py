@@ -48,7 +48,7 @@ pytestmark = [pytest.mark.integration]
 
 PAGES = 200
 NODES = {"A": "127.0.1.1", "B": "127.0.1.2"}
-BEFORE_KILL, AFTER_KILL = 12.0, 20.0
+BEFORE_KILL, AFTER_KILL = 8.0, 14.0
 ANSWER_EVERY = (1.0, 2.0)  # seconds between a page's answers
 RESUME_GOAL = 10.0  # seconds: every page back on a socket within this of losing it
 
@@ -201,7 +201,7 @@ def test_a_node_killed_with_200_candidates_mid_exam(request, transactional_db, t
         f"resumed={len(resume)} resume_p50={statistics.median(resume):.2f}s "
         f"resume_p99={sorted(resume)[int(len(resume) * 0.99) - 1]:.2f}s resume_max={max(resume):.2f}s"
     )
-    assert len(acked) > PAGES * 10
+    assert len(acked) > PAGES * 5
     assert lost == [], lost[:5]
     # The pages the killed node carried all came back, through nginx, to node B.
     assert len(resume) >= killed_pages > PAGES // 5
