@@ -48,19 +48,21 @@ run: install
 	@# Ctrl-C reaches every process of the terminal's group, but a non-interactive shell starts its
 	@# background jobs with SIGINT ignored: this shell stops them by their pids and waits for them (a
 	@# second Ctrl-C kills what is left). Not `kill 0`: that signalled this shell too, whose trap then
-	@# ran again inside itself until the shell crashed ("Segmentation fault").
-	@pids=""; \
-	stop() { trap 'kill -KILL $$pids 2>/dev/null' INT TERM; kill -TERM $$pids 2>/dev/null; wait; }; \
-	trap 'stop; exit 0' INT TERM; \
+	@# ran again inside itself until the shell crashed ("Segmentation fault"). Celery beat sets its
+	@# own Ctrl-C handler, so it already has the terminal's: a TERM after it, arriving while beat
+	@# was exiting, printed a traceback; on Ctrl-C it is left out ($$others).
+	@pids=""; others=""; \
+	stop() { trap 'kill -KILL $$pids 2>/dev/null' INT TERM; kill -TERM $$1 2>/dev/null; wait; }; \
+	trap 'stop "$$others"; exit 0' INT; trap 'stop "$$pids"; exit 0' TERM; \
 	if [ -n "$$REDIS_URL" ]; then \
-	  $(BIN)/celery -A config worker -l warning --concurrency 2 & pids="$$pids $$!"; \
+	  $(BIN)/celery -A config worker -l warning --concurrency 2 & pids="$$pids $$!"; others="$$others $$!"; \
 	  $(BIN)/celery -A config beat -l warning & pids="$$pids $$!"; \
-	  $(BIN)/python manage.py media_server & pids="$$pids $$!"; \
+	  $(BIN)/python manage.py media_server & pids="$$pids $$!"; others="$$others $$!"; \
 	else \
-	  $(BIN)/python manage.py tick & pids="$$pids $$!"; \
+	  $(BIN)/python manage.py tick & pids="$$pids $$!"; others="$$others $$!"; \
 	fi; \
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application & pids="$$pids $$!"; \
-	wait $$!; status=$$?; stop; exit $$status
+	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application & pids="$$pids $$!"; others="$$others $$!"; \
+	wait $$!; status=$$?; stop "$$pids"; exit $$status
 
 # The fonts the PDFs print with (exams/oversight/export.py): DejaVu Sans for Cyrillic, Noto Sans CJK
 # for Chinese. The browser tests need the CJK fonts too: without them a Chinese page shows boxes.
