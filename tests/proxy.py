@@ -7,26 +7,41 @@ the shipped file that the test no longer matches fails here rather than testing 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from tests.servers import BASE_DIR, ManagedProcess, free_port
+from tests.servers import (
+    BASE_DIR,
+    ManagedProcess,
+    free_port,
+    process_environment,
+    replaced_in_shipped,
+)
 
 SITE = BASE_DIR / "deploy" / "nginx" / "exams.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 MIME_TYPES = Path("/etc/nginx/mime.types")
 
 
-def _replace(text: str, old: str, new: str) -> str:
-    if old not in text:
-        raise AssertionError(
-            f"deploy/nginx/exams.conf no longer contains {old!r}: update tests/proxy.py"
-        )
-    return text.replace(old, new)
+_replace = functools.partial(replaced_in_shipped, shipped="deploy/nginx/exams.conf")
+
+
+def collected_static(root: Path) -> Path:
+    """Run collectstatic into `root`, as the deployment does for nginx to serve; return `root`."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=BASE_DIR,
+        check=True,
+        env={**process_environment(), "STATIC_ROOT": str(root)},
+    )
+    return root
 
 
 class NginxProxy(ManagedProcess):

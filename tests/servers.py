@@ -60,6 +60,14 @@ def require_service(present: bool, what: str) -> None:
     pytest.skip(f"needs {what}")
 
 
+def replaced_in_shipped(text: str, old: str, new: str, *, shipped: str) -> str:
+    """Return `text` (a file of deploy/) with `old` replaced; fail loudly if `old` is not there, so
+    that an edit of the shipped file the test no longer matches is not tested as something else."""
+    if old not in text:
+        raise AssertionError(f"{shipped} no longer contains {old!r}: update the test that runs it")
+    return text.replace(old, new)
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -6,24 +6,20 @@ the file operators install, not a configuration of its own.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
 import time
 from pathlib import Path
 
-from tests.servers import BASE_DIR, ManagedProcess, free_port
+from tests.servers import BASE_DIR, ManagedProcess, free_port, replaced_in_shipped
 
 CONFIGURATION = BASE_DIR / "deploy" / "coturn" / "turnserver.conf"
 TURNSERVER = shutil.which("turnserver") or "/usr/bin/turnserver"
 
 
-def _replace(text: str, old: str, new: str) -> str:
-    if old not in text:
-        raise AssertionError(
-            f"deploy/coturn/turnserver.conf no longer contains {old!r}: update tests/turn.py"
-        )
-    return text.replace(old, new)
+_replace = functools.partial(replaced_in_shipped, shipped="deploy/coturn/turnserver.conf")
 
 
 class CoturnServer(ManagedProcess):

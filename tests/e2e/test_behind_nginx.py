@@ -9,8 +9,6 @@ a Celery worker. Chromium sits the exam through nginx; the test reads back what 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,9 +29,8 @@ from tests.e2e.test_candidate_journey import (  # noqa: F401 - fixtures
     stored_answers,
 )
 from tests.factories import enrol
-from tests.proxy import NGINX, NginxProxy
+from tests.proxy import NGINX, NginxProxy, collected_static
 from tests.servers import (
-    BASE_DIR,
     DaphneServer,
     _fresh_log_dir,
     process_environment,
@@ -71,13 +68,7 @@ def behind_nginx(request, transactional_db, celery_worker, tmp_path) -> Iterator
     )
     require_service(Path(NGINX).exists(), "nginx (make test installs it)")
     log_dir = _fresh_log_dir(request.node.name)
-    static_root = tmp_path / "static"
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=BASE_DIR,
-        check=True,
-        env={**process_environment(), "STATIC_ROOT": str(static_root)},
-    )
+    static_root = collected_static(tmp_path / "static")
     certificate = make_server_certificate(tmp_path / "tls")
     daphnes = [DaphneServer(env={}, log_dir=log_dir) for _ in range(2)]
     proxy = NginxProxy(

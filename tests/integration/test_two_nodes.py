@@ -16,8 +16,6 @@ import json
 import random
 import ssl
 import statistics
-import subprocess
-import sys
 import time
 
 import pytest
@@ -34,12 +32,10 @@ from exams.services import attempt_start
 from tests.deploy.certificates import make_server_certificate
 from tests.e2e.test_behind_nginx import PROXY_ADDRESS, production_environment
 from tests.factories import PASSWORD, enrol, make_bank, make_exam, make_sitting
-from tests.proxy import NginxProxy
+from tests.proxy import NginxProxy, collected_static
 from tests.servers import (
-    BASE_DIR,
     DaphneServer,
     _fresh_log_dir,
-    process_environment,
     require_service,
     running_worker,
 )
@@ -159,13 +155,7 @@ def test_a_node_killed_with_200_candidates_mid_exam(request, transactional_db, t
     pages = _pages(PAGES)
     log_dir = _fresh_log_dir(request.node.name)
     certificate = make_server_certificate(tmp_path / "tls")
-    static_root = tmp_path / "static"
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=BASE_DIR,
-        check=True,
-        env={**process_environment(), "STATIC_ROOT": str(static_root)},
-    )
+    static_root = collected_static(tmp_path / "static")
     nodes = {
         name: [DaphneServer(env={}, log_dir=log_dir, host=address) for _ in range(2)]
         for name, address in NODES.items()
