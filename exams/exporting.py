@@ -1,4 +1,5 @@
-"""Exporting items to the committee's JSON, CSV or Excel format (R-BANK-3; docs/item-format.md).
+"""Exporting items to the committee's JSON, CSV or Excel format (R-BANK-3; docs/item-format.md),
+or to the formats other systems read: Moodle XML (.xml) and a QTI 2.1 content package (.zip).
 
 What this writes, exams.importing reads back as unchanged: the round trip is tested. CSV cells
 are neutralised against formula injection (exams.spreadsheets) and the importer undoes it.
@@ -22,8 +23,12 @@ from .importing.format import (
     CSV_KEY_SEPARATOR,
     CSV_OPTION_COLUMNS,
     CSV_OPTION_IDS,
+    EXPORT_SUFFIXES,
     unknown_suffix,
 )
+from .interchange.moodle_write import moodle_xml
+from .interchange.qti_write import qti_package
+from .interchange.records import Outgoing
 from .models import Item, ItemKind, ItemStatus, Topic
 from .services.bank import content_of
 from .spreadsheets import csv_bytes, xlsx_bytes
@@ -46,12 +51,14 @@ class ExportSummary:
 def export_items(
     path: str | Path, *, topics: list[str] | None = None, statuses: list[str] | None = None
 ) -> ExportSummary:
-    """Write the bank's items (optionally only these topics and statuses) to a .json, .csv or .xlsx file.
+    """Write the bank's items (optionally only these topics and statuses) to a file: the bank's
+    own .json, .csv or .xlsx, Moodle XML (.xml) or a QTI 2.1 content package (.zip).
 
-    Images are copied into `<file stem>_images/` beside the file, which names them relatively.
+    The bank's own formats name images copied into `<file stem>_images/` beside the file; Moodle
+    XML and the package carry them inside.
     """
     path = Path(path)
-    wrong_suffix = unknown_suffix(path)
+    wrong_suffix = unknown_suffix(path, EXPORT_SUFFIXES)
     if wrong_suffix:
         raise ExportRefused(wrong_suffix)
     suffix = path.suffix.lower()
@@ -74,8 +81,15 @@ def export_items(
             )
         items = items.filter(status__in=statuses)
 
+    items = list(items.order_by("topic__code", "code"))
+    if suffix in {".xml", ".zip"}:
+        outgoing = [_outgoing(item) for item in items]
+        data = moodle_xml(outgoing) if suffix == ".xml" else qti_package(outgoing)
+        _write_replacing(path, data)
+        pictures = sum(1 for one in outgoing if one.picture is not None)
+        return ExportSummary(items=len(outgoing), images=pictures, path=path)
     images = _ImageCopier(path.parent / f"{path.stem}_images")
-    records = [_record(item, images) for item in items.order_by("topic__code", "code")]
+    records = [_record(item, images) for item in items]
     if suffix == ".json":
         data = (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     elif suffix == ".xlsx":
@@ -88,7 +102,7 @@ def export_items(
     return ExportSummary(items=len(records), images=images.count, path=path)
 
 
-def _record(item: Item, images: _ImageCopier) -> dict[str, Any]:
+def _record(item: Item, images: _ImageCopier | None) -> dict[str, Any]:
     """Return an item in the JSON shape, leaving out what its kind does not have."""
     version = item.current_version
     content = content_of(version)
@@ -111,9 +125,27 @@ def _record(item: Item, images: _ImageCopier) -> dict[str, Any]:
         record["key"] = list(content["key"])
     if content["guide"]:
         record["guide"] = content["guide"]
-    if version.image:
+    if version.image and images is not None:
         record["image"] = images.copy(item, version.image)
     return record
+
+
+def _outgoing(item: Item) -> Outgoing:
+    """Return an item for a foreign format: its record, with its picture's bytes inside."""
+    record = _record(item, images=None)
+    if item.kind == ItemKind.CAUSE_EFFECT:
+        # A foreign file spells the standard scale out; the bank's reader leaves it out again.
+        record["options"] = [
+            {"id": o["id"], "text": o["text"]} for o in item.current_version.options
+        ]
+    image = item.current_version.image
+    if not image:
+        return Outgoing(fields=record)
+    # Named after the item, as _ImageCopier names them: the storage's name may carry a suffix
+    # it added to keep names apart, which would make two exports of one bank differ.
+    name = (get_valid_filename(item.code) or "item") + Path(image.name).suffix.lower()
+    with image.storage.open(image.name, "rb") as source:
+        return Outgoing(fields=record, picture=(name, source.read()))
 
 
 def _table_rows(records: list[dict[str, Any]]) -> list[list[str]]:

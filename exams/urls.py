@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import staff_views, views
 from .continuity import views as continuity_views
+from .uploading import views as upload_views
 
 app_name = "exams"
 
@@ -22,4 +23,11 @@ urlpatterns = [
     path("staff/locked/", staff_views.locked_attempts, name="locked_attempts"),
     path("staff/locked/<int:attempt_id>/", staff_views.hand_over, name="hand_over"),
     path("staff/outages/", continuity_views.outages, name="outages"),
+    path("staff/uploads/new/<str:kind>/", upload_views.upload_new, name="upload_new"),
+    path("staff/uploads/<int:upload_id>/", upload_views.upload_page, name="upload"),
+    path(
+        "staff/uploads/<int:upload_id>/decision/",
+        upload_views.upload_decision,
+        name="upload_decision",
+    ),
 ]

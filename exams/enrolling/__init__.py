@@ -19,7 +19,7 @@ from .mail import credentials_message
 from .parse_csv import CandidateRow, RowsSource
 from .passwords import generate_password
 from .problems import EnrolmentRefused, Problem
-from .summary import EnrolmentSummary
+from .summary import EnrolmentSummary, summary_lines
 from .write import enrolment_import
 
 __all__ = [
@@ -31,4 +31,5 @@ __all__ = [
     "credentials_message",
     "enrolment_import",
     "generate_password",
+    "summary_lines",
 ]

@@ -44,7 +44,9 @@ class DatabaseState:
             | Q(proctored_rooms__isnull=False)
         )
         enrolment_list = list(enrolments)
-        started = Attempt.objects.filter(enrolment__in=[e.pk for e in enrolment_list]).values_list("enrolment_id", flat=True)
+        started = Attempt.objects.filter(enrolment__in=[e.pk for e in enrolment_list]).values_list(
+            "enrolment_id", flat=True
+        )
         return cls(
             users={user.username: user for user in users},
             privileged_user_ids=set(privileged.values_list("pk", flat=True)),
@@ -79,19 +81,28 @@ class DatabaseState:
                 problems.append(
                     Problem(
                         row.line,
-                        _("the username %(username)s belongs to a staff account; give this candidate another username")
+                        _(
+                            "the username %(username)s belongs to a staff account; give this candidate another username"
+                        )
                         % {"username": row.username},
                     )
                 )
                 continue
             if user is not None and not user.is_active:
-                problems.append(Problem(row.line, _("the account %(username)s is deactivated") % {"username": row.username}))
+                problems.append(
+                    Problem(
+                        row.line,
+                        _("the account %(username)s is deactivated") % {"username": row.username},
+                    )
+                )
             enrolment = by_ticket.get(row.ticket_number)
             if enrolment is not None and (user is None or enrolment.candidate_id != user.pk):
                 problems.append(
                     Problem(
                         row.line,
-                        _("the ticket number %(ticket)s is already enrolled in this sitting for another person (%(username)s)")
+                        _(
+                            "the ticket number %(ticket)s is already enrolled in this sitting for another person (%(username)s)"
+                        )
                         % {"ticket": row.ticket_number, "username": enrolment.candidate.username},
                     )
                 )
@@ -101,16 +112,24 @@ class DatabaseState:
                 problems.append(
                     Problem(
                         row.line,
-                        _("%(username)s is already enrolled in this sitting with the ticket number %(ticket)s")
+                        _(
+                            "%(username)s is already enrolled in this sitting with the ticket number %(ticket)s"
+                        )
                         % {"username": row.username, "ticket": other.ticket_number},
                     )
                 )
                 continue
-            if enrolment is not None and enrolment.pk in self.started_enrolment_ids and enrolment_changes(enrolment, row):
+            if (
+                enrolment is not None
+                and enrolment.pk in self.started_enrolment_ids
+                and enrolment_changes(enrolment, row)
+            ):
                 problems.append(
                     Problem(
                         row.line,
-                        _("ticket %(ticket)s has already started the exam; its enrolment can no longer change")
+                        _(
+                            "ticket %(ticket)s has already started the exam; its enrolment can no longer change"
+                        )
                         % {"ticket": row.ticket_number},
                     )
                 )
@@ -122,7 +141,11 @@ class DatabaseState:
                     Problem(
                         row.line,
                         _("seat %(seat)s of %(room)s is already taken by ticket %(ticket)s")
-                        % {"seat": row.seat, "room": row.room_name, "ticket": occupant.ticket_number},
+                        % {
+                            "seat": row.seat,
+                            "room": row.room_name,
+                            "ticket": occupant.ticket_number,
+                        },
                     )
                 )
         problems.extend(self._over_capacity(rows, file_tickets))
@@ -142,7 +165,9 @@ class DatabaseState:
                 problems.append(
                     Problem(
                         first_over.line,
-                        _("%(room)s has %(seats)d seats and %(taken)d are taken by others; this line is one candidate too many")
+                        _(
+                            "%(room)s has %(seats)d seats and %(taken)d are taken by others; this line is one candidate too many"
+                        )
                         % {"room": room.name, "seats": room.seats, "taken": staying[room.pk]},
                     )
                 )

@@ -38,7 +38,9 @@ def _local(moment: datetime, zone: str) -> tuple[str, str]:
     return formats.date_format(local, "DATE_FORMAT"), formats.date_format(local, "H:i")
 
 
-def credentials_message(*, enrolment: Enrolment, sitting: Sitting, user: Any, password: str | None) -> mail.EmailMessage:
+def credentials_message(
+    *, enrolment: Enrolment, sitting: Sitting, user: Any, password: str | None
+) -> mail.EmailMessage:
     """Return the credentials e-mail of one candidate; `password` None means "use the one you have"."""
     # In the candidate's language (issue 12), or the exam's if they never chose one: the words and
     # the date formats alike; the times on the exam's clock.
@@ -54,8 +56,12 @@ def credentials_message(*, enrolment: Enrolment, sitting: Sitting, user: Any, pa
             "starts_date": starts_date,
             "starts_time": starts_time,
             # A window that crosses midnight (or a date line in the zone) shows its dates.
-            "entry_opens": opens_time if opens_date == starts_date else f"{opens_date} {opens_time}",
-            "entry_closes": closes_time if closes_date == starts_date else f"{closes_date} {closes_time}",
+            "entry_opens": opens_time
+            if opens_date == starts_date
+            else f"{opens_date} {opens_time}",
+            "entry_closes": closes_time
+            if closes_date == starts_date
+            else f"{closes_date} {closes_time}",
             "time_zone": zone,
             "room": enrolment.room.name,
             "seat": enrolment.seat,
@@ -68,7 +74,9 @@ def credentials_message(*, enrolment: Enrolment, sitting: Sitting, user: Any, pa
         }
         subject = _("Your sign-in details for %(exam)s") % {"exam": sitting.exam.title}
         body = render_to_string("exams/email/credentials.txt", context)
-        return mail.EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email])
+        return mail.EmailMessage(
+            subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email]
+        )
 
 
 def send_all(outgoing: list[Outgoing], summary: EnrolmentSummary) -> None:
@@ -88,7 +96,9 @@ def send_all(outgoing: list[Outgoing], summary: EnrolmentSummary) -> None:
                     item.message.send()
                 except Exception:
                     # One bad mailbox (or a server hiccup) must not stop the others.
-                    logger.exception("Could not send the credentials e-mail of ticket %s", item.ticket_number)
+                    logger.exception(
+                        "Could not send the credentials e-mail of ticket %s", item.ticket_number
+                    )
                     failed.append(item)
                 else:
                     summary.emails_sent += 1
@@ -96,5 +106,7 @@ def send_all(outgoing: list[Outgoing], summary: EnrolmentSummary) -> None:
             connection.close()
     for item in failed:
         # Conditional: only undo our own stamp, not a later import's.
-        Enrolment.objects.filter(pk=item.enrolment_id, credentials_sent_at=item.sent_at).update(credentials_sent_at=None)
+        Enrolment.objects.filter(pk=item.enrolment_id, credentials_sent_at=item.sent_at).update(
+            credentials_sent_at=None
+        )
         summary.emails_failed.append(item.ticket_number)

@@ -14,7 +14,10 @@ PASSWORD_GROUPS = 3
 
 def generate_password() -> str:
     """Return a random password that is easy to read and type: xxxx-xxxx-xxxx."""
-    groups = ("".join(secrets.choice(PASSWORD_ALPHABET) for _i in range(4)) for _g in range(PASSWORD_GROUPS))
+    groups = (
+        "".join(secrets.choice(PASSWORD_ALPHABET) for _i in range(4))
+        for _g in range(PASSWORD_GROUPS)
+    )
     return "-".join(groups)
 
 

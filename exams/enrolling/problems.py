@@ -29,8 +29,12 @@ class EnrolmentRefused(ExamError):
     def __init__(self, problems: list[Problem]) -> None:
         shown = [str(p) for p in problems[:PROBLEMS_SHOWN]]
         if len(problems) > PROBLEMS_SHOWN:
-            shown.append(_("… and %(count)d more problems") % {"count": len(problems) - PROBLEMS_SHOWN})
-        message = _("The enrolment file was refused; nothing was changed.") + "\n" + "\n".join(shown)
+            shown.append(
+                _("… and %(count)d more problems") % {"count": len(problems) - PROBLEMS_SHOWN}
+            )
+        message = (
+            _("The enrolment file was refused; nothing was changed.") + "\n" + "\n".join(shown)
+        )
         super().__init__(message, code="enrolment_refused")
         self.problems = problems
 

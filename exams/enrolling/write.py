@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -33,6 +34,7 @@ def enrolment_import(
     send_email: bool = True,
     resend: bool = False,
     dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> EnrolmentSummary:
     """Enrol the file's candidates into the sitting and queue their credentials e-mails.
 
@@ -40,6 +42,7 @@ def enrolment_import(
     content as str or bytes. The whole file is checked first; any problem raises EnrolmentRefused and changes
     nothing. Running the same file again changes nothing and sends nothing, unless `resend`.
     E-mails go out after the transaction commits; `summary.emails_sent` is filled then.
+    `progress(done, total)` is told as the passwords are made, the import's long part.
     """
     text = read_text(rows_source)
     rows = parsed_rows(text, sitting)
@@ -53,9 +56,11 @@ def enrolment_import(
     refuse_if_any(state.problems(rows))
     hashed: dict[str, tuple[str, str]] = {}
     if send_email and not dry_run:
-        for row in rows:
+        for done, row in enumerate(rows, 1):
             if state.may_need_password(row, resend=resend):
                 hashed[row.username] = password_and_hash()
+            if progress is not None and (done % 20 == 0 or done == len(rows)):
+                progress(done, len(rows))
 
     outgoing: list[Outgoing] = []
     try:

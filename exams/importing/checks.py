@@ -22,6 +22,7 @@ def cross_check(items: list[ParsedItem]) -> list[Problem]:
                     _("the code %(code)s is already used by the item on line %(first)d")
                     % {"code": parsed.code, "first": first_line[parsed.code]},
                     parsed.code,
+                    parsed.source,
                 )
             )
         else:
@@ -51,6 +52,7 @@ def cross_check(items: list[ParsedItem]) -> list[Problem]:
                             "line": line,
                         },
                         parsed.code,
+                        parsed.source,
                     )
                 )
             continue
@@ -61,6 +63,7 @@ def cross_check(items: list[ParsedItem]) -> list[Problem]:
                     _("a new topic code may hold only letters, digits, - and _, at most %(n)d")
                     % {"n": TOPIC_CODE_MAX_LENGTH},
                     parsed.code,
+                    parsed.source,
                 )
             )
         elif len(parsed.topic_name) > TOPIC_NAME_MAX_LENGTH:
@@ -70,6 +73,7 @@ def cross_check(items: list[ParsedItem]) -> list[Problem]:
                     _("the topic name is longer than %(n)d characters")
                     % {"n": TOPIC_NAME_MAX_LENGTH},
                     parsed.code,
+                    parsed.source,
                 )
             )
         named[parsed.topic] = (parsed.topic_name, parsed.line)
@@ -81,6 +85,7 @@ def cross_check(items: list[ParsedItem]) -> list[Problem]:
                     _("there is no topic %(topic)s; give its name in topic_name to create it")
                     % {"topic": parsed.topic},
                     parsed.code,
+                    parsed.source,
                 )
             )
     return problems

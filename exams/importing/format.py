@@ -21,11 +21,24 @@ CSV_COLUMNS = [
 CSV_KEY_SEPARATOR = "|"
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0", ""}
+# The bank's own formats, which the exporter writes too.
 SUFFIXES = (".json", ".csv", ".xlsx")
+# Other systems' formats: Moodle XML or a QTI item (.xml), a QTI content package (.zip), GIFT.
+IMPORT_SUFFIXES = (*SUFFIXES, ".xml", ".zip", ".gift", ".txt")
+# Written for other systems: Moodle XML (.xml) and a QTI 2.1 content package (.zip).
+EXPORT_SUFFIXES = (*SUFFIXES, ".xml", ".zip")
 
 
-def unknown_suffix(path: Path) -> str | None:
-    """Return why the file cannot be an item file by its name, or None for one of SUFFIXES."""
-    if path.suffix.lower() in SUFFIXES:
+def unknown_suffix(path: Path, suffixes: tuple[str, ...] = IMPORT_SUFFIXES) -> str | None:
+    """Return why the file cannot be an item file by its name, or None for one of the suffixes."""
+    if path.suffix.lower() in suffixes:
         return None
-    return _("%(name)s is not a .json, .csv or .xlsx file.") % {"name": path.name}
+    if suffixes == EXPORT_SUFFIXES:
+        return _(
+            "%(name)s is not a file the bank writes: .json, .csv or .xlsx (the bank's own), .xml "
+            "(Moodle XML) or .zip (a QTI 2.1 content package)."
+        ) % {"name": path.name}
+    return _(
+        "%(name)s is not a file the bank reads: .json, .csv or .xlsx (the bank's own), .xml "
+        "(Moodle XML or a QTI item), .zip (a QTI content package), .gift or .txt (GIFT)."
+    ) % {"name": path.name}

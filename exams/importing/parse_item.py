@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,9 @@ from ..services.bank import ItemContent, validated_content
 from .format import FALSE_WORDS, FIELDS, REQUIRED_FIELDS, TRUE_WORDS
 from .problems import BadItem, as_clause
 
+# The bookkeeping an item file states for each item: a file in the bank's own format states all
+# of it; a foreign file states none (or only the topic), and the bank keeps what it has.
+BOOKKEEPING = frozenset({"status", "difficulty", "is_sample", "topic"})
 # What a browser shows on the exam page; anything else would reach candidates as a broken image.
 IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 ITEM_CODE_MAX_LENGTH = Item._meta.get_field("code").max_length
@@ -35,6 +38,9 @@ class ParsedItem:
     is_sample: bool
     content: ItemContent  # already canonical (validated_content); the image is attached at write
     image_path: Path | None = None
+    source: str = ""  # the file inside a package ("items/q12.xml"); "" for the file itself
+    states: frozenset[str] = BOOKKEEPING
+    lost: list[str] = field(default_factory=list)  # what a foreign item had that the bank drops
 
 
 def parsed_item(line: int, fields: dict[str, Any], base_dir: Path) -> ParsedItem:

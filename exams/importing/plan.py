@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ..models import Item, ItemKind, ItemVersion, Topic
 from ..services.bank import ItemContent
 from .parse_item import ParsedItem
-from .problems import ImportRefused, Problem
+from .problems import Problem
 
 
 @dataclass
@@ -29,8 +29,11 @@ class Step:
     differences: list[str] = field(default_factory=list)
 
 
-def plan(items: list[ParsedItem], *, lock: bool) -> tuple[list[Step], dict[str, str]]:
-    """Return what each item needs and the topics to create; refuse a kind that would change."""
+def plan(
+    items: list[ParsedItem], *, lock: bool
+) -> tuple[list[Step], dict[str, str], list[Problem]]:
+    """Return what each item needs, the topics to create, and the items refused (a kind that
+    would change), which have no step."""
     existing = Item.objects.select_related("current_version", "topic").filter(
         code__in=[p.code for p in items]
     )
@@ -38,14 +41,6 @@ def plan(items: list[ParsedItem], *, lock: bool) -> tuple[list[Step], dict[str, 
         # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join.
         existing = existing.select_for_update(of=("self",))
     by_code = {item.code: item for item in existing}
-    topics = {t.code: t for t in Topic.objects.filter(code__in={p.topic for p in items})}
-    new_topics: dict[str, str] = {}
-    for parsed in items:
-        if parsed.topic not in topics and parsed.topic_name:
-            new_topics.setdefault(
-                parsed.topic, parsed.topic_name
-            )  # checks.cross_check made them agree
-
     steps, problems = [], []
     for parsed in items:
         item = by_code.get(parsed.code)
@@ -62,6 +57,7 @@ def plan(items: list[ParsedItem], *, lock: bool) -> tuple[list[Step], dict[str, 
                     )
                     % {"have": item.kind, "kind": parsed.kind},
                     parsed.code,
+                    parsed.source,
                 )
             )
             continue
@@ -84,18 +80,26 @@ def plan(items: list[ParsedItem], *, lock: bool) -> tuple[list[Step], dict[str, 
             "is_sample": parsed.is_sample,
         }
         step.item_changes = {
-            name: value for name, value in wanted.items() if getattr(item, name) != value
+            name: value
+            for name, value in wanted.items()
+            if name in parsed.states and getattr(item, name) != value
         }
-        if item.topic.code != parsed.topic:
+        if "topic" in parsed.states and item.topic.code != parsed.topic:
             step.item_changes["topic"] = parsed.topic
         step.differences = content_fields + [
             f"{name}: {_shown(item.topic.code if name == 'topic' else getattr(item, name))} → {_shown(value)}"
             for name, value in step.item_changes.items()
         ]
         steps.append(step)
-    if problems:
-        raise ImportRefused(problems)
-    return steps, new_topics
+    # Only for the items that will be written: a refused item creates no topic.
+    wanted_topics = {step.parsed.topic for step in steps}
+    topics = set(Topic.objects.filter(code__in=wanted_topics).values_list("code", flat=True))
+    new_topics: dict[str, str] = {}
+    for step in steps:
+        if step.parsed.topic not in topics and step.parsed.topic_name:
+            # checks.cross_check made every item's name for a new topic agree
+            new_topics.setdefault(step.parsed.topic, step.parsed.topic_name)
+    return steps, new_topics, problems
 
 
 def _content_differences(kind: str, version: ItemVersion, content: ItemContent) -> list[str]:

@@ -17,8 +17,14 @@ class Problem:
     line: int | None
     message: str
     code: str = ""
+    source: str = ""  # the file inside a package ("items/q12.xml"); "" for the file itself
 
     def __str__(self) -> str:
+        if self.source:
+            return _("%(source)s: %(problem)s") % {
+                "source": self.source,
+                "problem": str(Problem(self.line, self.message, self.code)),
+            }
         if self.line is None:
             return self.message
         if self.code:

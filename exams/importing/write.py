@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -20,45 +22,85 @@ from ..models import ItemVersion, Topic
 from ..services.bank import ItemContent
 from .plan import Step, plan
 from .problems import ImportRefused, Problem, as_clause
-from .reading import parse_file
+from .reading import FileReading, read_file
 from .summary import ImportSummary, summary_of
 
+# How often a long import says how far it is: often enough for a progress bar, rarely enough to
+# cost nothing beside the writes.
+PROGRESS_EVERY = 20
 
-def import_items(path: str | Path, *, dry_run: bool = False, by=None) -> ImportSummary:
-    """Import a .json or .csv file of items, all or nothing; return what was done (or would be).
 
-    Raise ImportRefused listing every problem found, each with its line.
+def import_items(
+    path: str | Path,
+    *,
+    dry_run: bool = False,
+    only_passed: bool = False,
+    default_topic: str | None = None,
+    by=None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportSummary:
+    """Import an item file, all or nothing; return what was done (or, dry, what would be).
+
+    Raise ImportRefused listing every problem found, each with its line, unless `only_passed`:
+    then the items that passed are imported and the summary lists the others with their reasons.
+    A file from another system that names no topic for an item files it under `default_topic`.
+    `progress(done, total)` is told as the items are written.
     """
     path = Path(path)
-    items = parse_file(path)
+    with tempfile.TemporaryDirectory(prefix="item-import-") as folder:
+        reading = read_file(path, folder=Path(folder), default_topic=default_topic)
+        return _imported(
+            reading, dry_run=dry_run, only_passed=only_passed, by=by, progress=progress
+        )
+
+
+def _imported(
+    reading: FileReading, *, dry_run: bool, only_passed: bool, by, progress
+) -> ImportSummary:
+    refused = list(reading.refused)
+    if refused and not only_passed:
+        raise ImportRefused(refused)
+    if not reading.items:
+        raise ImportRefused(refused)
     if dry_run:
-        steps, new_topics = plan(items, lock=False)
-        return summary_of(steps, new_topics, dry_run=True)
+        steps, new_topics, kind_changes = plan(reading.items, lock=False)
+        return summary_of(steps, new_topics, refused + kind_changes, dry_run=True)
     saved_files: list[tuple[Any, str]] = []
     try:
         with transaction.atomic():
             # Planned inside the transaction, on locked rows, so that what was compared is what
             # gets revised even when a committee member edits the same item in the admin meanwhile.
-            steps, new_topics = plan(items, lock=True)
-            _write(steps, new_topics, by=by, saved_files=saved_files)
+            steps, new_topics, kind_changes = plan(reading.items, lock=True)
+            if kind_changes and not only_passed:
+                raise ImportRefused(kind_changes)
+            if not steps:
+                raise ImportRefused(refused + kind_changes)
+            _write(steps, new_topics, by=by, saved_files=saved_files, progress=progress)
     except BaseException:
         # The rows are rolled back, but files already put in storage are not: remove them so a
         # refused import leaves no orphaned images behind.
         for storage, name in saved_files:
             storage.delete(name)
         raise
-    return summary_of(steps, new_topics, dry_run=False)
+    return summary_of(steps, new_topics, refused + kind_changes, dry_run=False)
 
 
 def _write(
-    steps: list[Step], new_topics: dict[str, str], *, by, saved_files: list[tuple[Any, str]]
+    steps: list[Step],
+    new_topics: dict[str, str],
+    *,
+    by,
+    saved_files: list[tuple[Any, str]],
+    progress: Callable[[int, int], None] | None,
 ) -> None:
     topics = {t.code: t for t in Topic.objects.filter(code__in={s.parsed.topic for s in steps})}
     for code, name in new_topics.items():
         topics[code] = package.topic_get_or_create(code=code, name=name)
     with ExitStack() as open_files:
-        for step in steps:
+        for done, step in enumerate(steps, 1):
             parsed = step.parsed
+            if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(steps)):
+                progress(done, len(steps))
             if step.item is not None and not step.content_changed and not step.item_changes:
                 continue
             image = None

@@ -14,6 +14,7 @@ from .bank import CAUSE_EFFECT_OPTIONS, Difficulty, Item, ItemKind, ItemStatus, 
 from .continuity import AttemptConnection, Outage, SiteHeartbeat
 from .oversight import Council, CouncilMember, OversightReport, ReportSignature
 from .schedule import BlueprintEntry, Enrolment, Exam, Room, Sitting
+from .uploads import Upload
 
 __all__ = [
     "AuditEntry", "AnswerLog", "Attempt", "AttemptEvent", "AttemptItem", "AttemptStatus", "Response", "SubmittedBy",
@@ -21,4 +22,5 @@ __all__ = [
     "BlueprintEntry", "Enrolment", "Exam", "Room", "Sitting",
     "AttemptConnection", "Outage", "SiteHeartbeat",
     "Council", "CouncilMember", "OversightReport", "ReportSignature",
+    "Upload",
 ]

@@ -456,9 +456,9 @@ def test_unreadable_picture_is_refused(surgery, tmp_path):
 
 
 def test_other_file_types_are_refused(db, tmp_path):
-    path = tmp_path / "bank.txt"
+    path = tmp_path / "bank.docx"
     path.write_bytes(b"code,topic")
-    assert refusal(path) == "bank.txt is not a .json, .csv or .xlsx file."
+    assert refusal(path).startswith("bank.docx is not a file the bank reads: .json, .csv or .xlsx")
     broken = tmp_path / "bank.xlsx"
     broken.write_bytes(b"PK")
     assert refusal(broken).startswith("bank.xlsx is not an Excel workbook")

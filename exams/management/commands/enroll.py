@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from exams.enrolling import EnrolmentRefused, EnrolmentSummary, enrolment_import
+from exams.enrolling import EnrolmentRefused, enrolment_import, summary_lines
 from exams.models import Sitting
 
 
@@ -59,7 +59,7 @@ class Command(BaseCommand):
         except EnrolmentRefused as exc:
             # CommandError: manage.py prints the message to stderr and exits with status 1.
             raise CommandError(exc.message) from exc
-        self.stdout.write(self._report(sitting, summary))
+        self.stdout.write("\n".join(summary_lines(sitting, summary)))
         if summary.emails_failed:
             raise CommandError(
                 _(
@@ -67,26 +67,3 @@ class Command(BaseCommand):
                 )
                 % {"count": len(summary.emails_failed), "tickets": ", ".join(summary.emails_failed)}
             )
-
-    def _report(self, sitting: Sitting, summary: EnrolmentSummary) -> str:
-        lines = [
-            _("Dry run: nothing was changed and nothing sent.")
-            if summary.dry_run
-            else _("Enrolled into %(sitting)s.") % {"sitting": sitting},
-            _("Candidates in the file: %(count)d") % {"count": summary.rows},
-            _("Accounts created: %(count)d, reused: %(reused)d")
-            % {"count": summary.accounts_created, "reused": summary.accounts_reused},
-            _("Enrolments created: %(created)d, updated: %(updated)d, unchanged: %(unchanged)d")
-            % {
-                "created": summary.enrolments_created,
-                "updated": summary.enrolments_updated,
-                "unchanged": summary.enrolments_unchanged,
-            },
-        ]
-        if summary.dry_run:
-            lines.append(
-                _("E-mails that would be sent: %(count)d") % {"count": summary.emails_queued}
-            )
-        else:
-            lines.append(_("E-mails sent: %(count)d") % {"count": summary.emails_sent})
-        return "\n".join(lines)
