@@ -53,6 +53,8 @@ class Upload(models.Model):
         Sitting, verbose_name=_("sitting"), null=True, blank=True, on_delete=models.PROTECT
     )
     only_passed = models.BooleanField(_("only the items that passed"), default=False)
+    # The keeper's language when uploading: the worker writes the preview and report in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
     # What the check found (per item, or the enrolment's numbers) and what the import did.
     preview = models.JSONField(_("preview"), default=dict, blank=True)
     report = models.JSONField(_("report"), default=list, blank=True)

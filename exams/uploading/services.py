@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from ..audit import audit_append
@@ -47,6 +48,11 @@ def upload_check(upload_id: int) -> None:
     upload = Upload.objects.select_related("topic", "sitting").get(pk=upload_id)
     if upload.state != Upload.State.CHECKING:
         return  # a task delivered twice
+    with translation.override(upload.language or settings.LANGUAGE_CODE):
+        _check(upload)
+
+
+def _check(upload: Upload) -> None:
     try:
         upload.preview = _preview(upload)
     except (ImportRefused, EnrolmentRefused) as exc:
@@ -84,6 +90,11 @@ def upload_import(upload_id: int) -> None:
     upload = Upload.objects.select_related("topic", "sitting", "created_by").get(pk=upload_id)
     if upload.state != Upload.State.IMPORTING:
         return
+    with translation.override(upload.language or settings.LANGUAGE_CODE):
+        _import_and_report(upload)
+
+
+def _import_and_report(upload: Upload) -> None:
     try:
         lines = _import(upload)
     except (ImportRefused, EnrolmentRefused) as exc:

@@ -18,18 +18,23 @@ The candidate's exam page, the proctor's room and the marking screen are photogr
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from django.utils import timezone
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from complaints.services import complaint_file
+from exams.exporting import export_items
 from exams.middleware import DEVICE_COOKIE
 from exams.models import (
     AttemptItem,
@@ -42,9 +47,11 @@ from exams.models import (
     ItemStatus,
     Sitting,
     Topic,
+    Upload,
 )
 from exams.services import attempt_start, enrolment_confirm_identity
 from exams.services.bank import ItemContent, item_create
+from exams.uploading.services import upload_check, upload_create
 from grading.models import ItemScore
 from grading.services import attempt_score
 from grading.services.corrections import key_correction_preview
@@ -281,6 +288,22 @@ def _answers(text: dict):
     )
 
 
+def _checked_upload(language: str, keeper) -> Upload:
+    """The bank exported and uploaded again, one item cut to three options: a preview to read."""
+    folder = Path(tempfile.mkdtemp(prefix="every-page-"))
+    export_items(folder / "bank.json")
+    records = json.loads((folder / "bank.json").read_text())
+    records[0]["options"] = records[0]["options"][:3]
+    data = json.dumps(records, ensure_ascii=False).encode()
+    with translation.override(language):
+        upload = upload_create(
+            kind=Upload.Kind.ITEMS, file=SimpleUploadedFile("bank.json", data), by=keeper
+        )
+        upload_check(upload.pk)
+    shutil.rmtree(folder)
+    return upload
+
+
 def build_world(language: str) -> World:
     text = CONTENT[language]
     people = {
@@ -384,7 +407,10 @@ def build_world(language: str) -> World:
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
     grant(staff, "signin", "clear_signinthrottle")
-    UserFactory(username="admin", first_name="", last_name="", is_staff=True, is_superuser=True)
+    admin = UserFactory(
+        username="admin", first_name="", last_name="", is_staff=True, is_superuser=True
+    )
+    upload = _checked_upload(language, admin)
 
     world = World(language=language, exam=exam, sitting=sitting, proctored=proctored)
     world.exam_page = (f"/attempts/{running.pk}/", device)
@@ -426,6 +452,9 @@ def build_world(language: str) -> World:
             "/admin/exams/enrolment/",
             "/admin/exams/item/",
             f"/admin/exams/sitting/{sitting.pk}/change/",
+            "/staff/uploads/new/items/",
+            "/staff/uploads/new/enrolment/",
+            f"/staff/uploads/{upload.pk}/",
         ],
     }
     world.third = third

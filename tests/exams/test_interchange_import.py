@@ -186,6 +186,26 @@ def test_a_gift_file_from_moodle_is_imported_with_its_categories(surgery):
     ]
 
 
+def test_a_lone_qti_item_is_checked_by_the_bank_rules(surgery, tmp_path):
+    path = tmp_path / "two-options.xml"
+    path.write_text(
+        '<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p2" identifier="Q-2" '
+        'title="Two" adaptive="false" timeDependent="false">'
+        '<responseDeclaration identifier="RESPONSE" cardinality="single" baseType="identifier">'
+        "<correctResponse><value>a</value></correctResponse></responseDeclaration>"
+        '<itemBody><choiceInteraction responseIdentifier="RESPONSE" maxChoices="1">'
+        "<prompt>Is it?</prompt>"
+        '<simpleChoice identifier="a">Yes</simpleChoice>'
+        '<simpleChoice identifier="b">No</simpleChoice></choiceInteraction></itemBody>'
+        "</assessmentItem>"
+    )
+    with pytest.raises(ImportRefused) as caught:
+        import_items(path, default_topic="surgery")
+    assert [(p.code, p.message) for p in caught.value.problems] == [
+        ("Q-2", "a choice item needs exactly 5 options, this one has 2")
+    ]
+
+
 # --- Export, and the round trip -------------------------------------------------------------------
 
 

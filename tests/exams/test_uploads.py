@@ -23,6 +23,13 @@ from .test_interchange_import import BOARD
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def tasks_here(settings):
+    # The tasks run in this process: in Redis mode one sent from here would reach no worker
+    # (tests/e2e/test_bank_upload.py has a real worker check and import a file).
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
 @pytest.fixture
 def keeper(client):
     user = grant(
