@@ -74,8 +74,9 @@ class _Texts:
         text_format, raw = _format_of(raw, default_format)
         raw = raw.translate(RESTORED)
         if text_format == "html":
-            # Line breaks in HTML source are only spaces; the paragraphs and <br> make the lines.
-            converted = _html(raw.replace("\n", " "))
+            # Line breaks in HTML source are spaces (html_text lays it out as a browser does,
+            # <pre> included); the paragraphs and <br> make the lines.
+            converted = _html(raw)
         elif text_format == "moodle" and HTML_MARKUP.search(raw):
             # Moodle's own format is HTML in which a line break is kept as one. Without a tag or
             # an entity it is plain text written by hand, where "K<3.5" is no tag.

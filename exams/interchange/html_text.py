@@ -50,13 +50,13 @@ def text_of_html(html: str) -> Text:
 
 def text_of_element(element: etree._Element, *, skip: frozenset[str] = frozenset()) -> Text:
     """Return the text under an (X)HTML element, leaving out subtrees whose local name is in skip."""
-    result = Text()
-    pieces: list[str] = []
-    lost: set[str] = set()
-    _walk(element, pieces, result.pictures, lost, skip, top=True)
-    result.text = _tidy("".join(pieces))
-    result.lost = [_LOSSES[name]() for name in sorted(lost)]
-    return result
+    walk = _Walk(skip)
+    walk.element(element, top=True)
+    return Text(
+        text=_tidy("".join(walk.pieces)),
+        pictures=walk.pictures,
+        lost=[_LOSSES[name]() for name in sorted(walk.lost)],
+    )
 
 
 _LOSSES = {
@@ -67,60 +67,100 @@ _LOSSES = {
     "media": lambda: _("sound, video or other embedded media"),
     "link": lambda: _("a link's address (its text is kept)"),
 }
+# Word writes its own tags (<o:p>, <w:sdt>) into pasted HTML: their text is the text.
+PREFIXED_TAG = re.compile(r"[A-Za-z][\w.-]*:([A-Za-z][\w.-]*)")
 
 
-def _walk(node, pieces, pictures, lost, skip, *, top=False) -> None:
+class _Walk:
+    """One walk over the HTML, as a browser would lay it out, gathering text and pictures."""
+
+    def __init__(self, skip: frozenset[str]) -> None:
+        self.skip = skip
+        self.pieces: list[str] = []
+        self.pictures: list[str] = []
+        self.lost: set[str] = set()
+        self.in_cell = False  # a table cell's paragraphs stay on its row's line
+        self.in_pre = False  # preformatted text keeps its line breaks
+
+    def element(self, node, *, top: bool = False, number: int = 0) -> None:
+        name = _name(node)
+        if not (not top and name in self.skip):
+            self._content(node, name, number)
+        if not top and node.tail:
+            self.text(node.tail)
+
+    def text(self, text: str) -> None:
+        flowing = text if self.in_pre else text.replace("\r", " ").replace("\n", " ")
+        self.pieces.append(flowing)
+
+    def _content(self, node, name: str, number: int) -> None:
+        if name == "img":
+            if node.get("src"):
+                self.pictures.append(node.get("src"))
+        elif name == "br":
+            self.pieces.append("\n")
+        elif name in {"script", "style", "head", "title"}:
+            pass
+        elif name == "object" and (node.get("type") or "").startswith("image/"):
+            # QTI's way of showing a picture: <object type="image/png" data="postcard.png">.
+            if node.get("data"):
+                self.pictures.append(node.get("data"))
+        elif name in {"audio", "video", "object", "embed", "iframe"}:
+            # Its fallback text only stands in for the media the candidate would not get either.
+            self.lost.add("media")
+        elif name in {"sub", "sup"}:
+            inner = "".join(node.itertext())
+            table = SUBSCRIPTS if name == "sub" else SUPERSCRIPTS
+            if any(ord(char) not in table for char in inner.strip()):
+                self.lost.add("subscript")
+            converted = inner.translate(table)
+            self.pieces.append(converted if converted.strip() else inner)
+        elif name == "math":
+            self.lost.add("formula")
+            self.pieces.append(" ".join("".join(node.itertext()).split()))
+        else:
+            if name in FORMATTING:
+                self.lost.add("formatting")
+            elif name in {"table", "td", "th"}:
+                self.lost.add("table")
+            elif name == "a" and node.get("href"):
+                self.lost.add("link")
+            self._inside(node, name, number)
+
+    def _inside(self, node, name: str, number: int = 0) -> None:
+        block = name in BLOCKS
+        self._break(block)
+        if name == "li":
+            # A numbered list keeps its numbers: a stem may say "statements 1 and 3".
+            self.pieces.append(f"{number}. " if number else "• ")
+        was_cell, was_pre = self.in_cell, self.in_pre
+        self.in_cell = self.in_cell or name in {"td", "th"}
+        self.in_pre = self.in_pre or name == "pre"
+        if node.text:
+            self.text(node.text)
+        items = 0
+        for kid in node:
+            if name == "ol" and _name(kid) == "li":
+                items += 1
+            self.element(kid, number=items if name == "ol" else 0)
+        self.in_cell, self.in_pre = was_cell, was_pre
+        if name in {"td", "th"}:
+            self.pieces.append(" ")
+        self._break(block)
+
+    def _break(self, block: bool) -> None:
+        if block:
+            self.pieces.append(" " if self.in_cell else "\n")
+
+
+def _name(node) -> str:
     name = local_name(node).lower()
     if isinstance(node.tag, str) and not name:
-        raise UnreadableHtml(node.tag)
-    if not top and name in skip:
-        if node.tail:
-            pieces.append(_flowing(node.tail, ""))
-        return
-    if name == "img":
-        src = node.get("src") or ""
-        if src:
-            pictures.append(src)
-    elif name == "br":
-        pieces.append("\n")
-    elif name in {"script", "style", "head", "title"}:
-        pass
-    elif name in {"audio", "video", "object", "embed", "iframe"}:
-        lost.add("media")
-    elif name in {"sub", "sup"}:
-        inner = "".join(node.itertext())
-        table = SUBSCRIPTS if name == "sub" else SUPERSCRIPTS
-        converted = inner.translate(table)
-        if any(ord(char) not in table for char in inner.strip()):
-            lost.add("subscript")
-        pieces.append(converted if converted.strip() else inner)
-    elif name == "math":
-        lost.add("formula")
-        pieces.append(" ".join("".join(node.itertext()).split()))
-    else:
-        if name in FORMATTING:
-            lost.add("formatting")
-        elif name in {"table", "td", "th"}:
-            lost.add("table")
-        elif name == "a" and node.get("href"):
-            lost.add("link")
-        if name in BLOCKS:
-            pieces.append("\n")
-        if node.text:
-            pieces.append(_flowing(node.text, name))
-        for kid in node:
-            _walk(kid, pieces, pictures, lost, skip)
-        if name in {"td", "th"}:
-            pieces.append(" ")
-        if name in BLOCKS:
-            pieces.append("\n")
-    if not top and node.tail:
-        pieces.append(_flowing(node.tail, ""))
-
-
-def _flowing(text: str, name: str) -> str:
-    """Return source text as a browser lays it out: a line break in the HTML is a space."""
-    return text if name == "pre" else text.replace("\r", " ").replace("\n", " ")
+        prefixed = PREFIXED_TAG.fullmatch(node.tag)
+        if prefixed is None:
+            raise UnreadableHtml(node.tag)
+        name = prefixed.group(1).lower()
+    return name
 
 
 def _tidy(text: str) -> str:

@@ -37,6 +37,7 @@ FOREIGN_TYPES = {
     "ddmarker": "hotspot",
     "gapselect": "inline_choice",
     "multianswer": "cloze",
+    "cloze": "cloze",  # what Moodle's export calls a multianswer question
     "description": "description",
     "random": "random",
     "ordering": "ordering",
@@ -178,11 +179,15 @@ def _reason_paragraph(html: str) -> tuple[str, str] | None:
 def _accepted(question, answers, fields, lost) -> None:
     fields["kind"] = "fill_in"
     fractions = [_fraction(answer) for answer in answers]
-    key = [_html(a, lost).text for a, f in zip(answers, fractions, strict=True) if f > 0]
-    fields["key"] = key
+    # The answers worth the most are the accepted ones, as GIFT and QTI are read: a half-right
+    # answer shown to the committee as accepted would mislead it (its weight is named lost).
+    top = max([f for f in fractions if f > 0], default=None)
+    written = [_html(a, lost).text for a, f in zip(answers, fractions, strict=True) if f == top]
+    # In Moodle "*" matches anything and "\*" is an asterisk: the key holds the asterisk.
+    fields["key"] = [answer.replace("\\*", "*") for answer in written]
     if any(0 < f < 100 for f in fractions):
         lost.append(str(LOST["weights"]))
-    if any("*" in answer for answer in key):
+    if any(re.search(r"(?<!\\)\*", answer) for answer in written):
         lost.append(str(LOST["wildcards"]))
     if _text(child(question, "usecase")).strip() == "1":
         lost.append(str(LOST["case"]))

@@ -71,7 +71,8 @@ def _question(quiz: etree._Element, item: Outgoing) -> None:
     elif moodle_type == "shortanswer":
         etree.SubElement(question, "usecase").text = "0"
         for answer in fields.get("key", []):
-            _answer(question, "100", answer, text_format="moodle_auto_format")
+            # "*" is Moodle's wildcard; the bank's answer means the character.
+            _answer(question, "100", answer.replace("*", "\\*"), text_format="moodle_auto_format")
     else:
         for name, value in (("responseformat", "editor"), ("responserequired", "1"),
                             ("responsefieldlines", "15"), ("attachments", "0"),

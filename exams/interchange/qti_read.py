@@ -280,12 +280,12 @@ class _ItemReader:
         """Return the text of the rubrics the candidate never sees, the bank's marking guide.
 
         A rubric for the candidate ("answer in mmol/L") is part of what the candidate reads with
-        the question, so it stays in the stem; one for a scorer, tutor, author or proctor is for
-        the committee, which is what the bank's guide is.
+        the question, so it stays in the stem; one for a scorer or tutor is for the committee,
+        which is what the bank's guide is.
         """
         texts = []
         for rubric in descendants(body, "rubricBlock"):
-            if not _for_candidate(rubric):
+            if _for_markers(rubric):
                 text = _text(rubric)
                 self.lost.extend(text.lost)
                 if text.text:
@@ -323,8 +323,11 @@ class _ItemReader:
 
     def _fill_in(self, body, interaction, declaration) -> dict:
         entries = self._scoring(declaration)
+        # The answers worth the most are the accepted ones, as Moodle XML and GIFT are read: a
+        # half-right answer shown to the committee as accepted would mislead it.
+        top = max([value for _key, value in entries if value > 0], default=None)
         key = _unique(
-            [*_correct_values(declaration), *(key for key, value in entries if value > 0)]
+            [*_correct_values(declaration), *(key for key, value in entries if value == top)]
         )
         key = [answer for answer in key if answer.strip()]
         if not key:
@@ -395,9 +398,15 @@ class _ItemReader:
         path = posixpath.normpath(posixpath.join(posixpath.dirname(self.source), parts.path))
         if path.startswith(("/", "../")) or path == ".." or not parts.path:
             raise _Refused(_("the picture %(src)s lies outside the package") % {"src": src})
-        data = self.open_file(unquote(path))
-        if data is None and unquote(path) != path:
-            data = self.open_file(path)
+        # Beside the item as the standard says; then from the package's root, where some tools
+        # (TestVision) write every path from.
+        rooted = posixpath.normpath(parts.path)
+        candidates = [unquote(path), path]
+        if self.source and not rooted.startswith(("/", "../")) and rooted != "..":
+            candidates += [unquote(rooted), rooted]
+        data = next(
+            (found for found in map(self.open_file, dict.fromkeys(candidates)) if found), None
+        )
         if data is None:
             missing = (
                 _("the picture %(src)s is not in the package")
@@ -483,6 +492,13 @@ def _blank_for(interaction: etree._Element) -> str:
 def _for_candidate(rubric: etree._Element) -> bool:
     views = (rubric.get("view") or "candidate").split()
     return "candidate" in views
+
+
+def _for_markers(rubric: etree._Element) -> bool:
+    """A rubric for those who mark is the guide; one for authors or test builders is their
+    bookkeeping (TestVision writes its metadata there), not the item's."""
+    views = (rubric.get("view") or "candidate").split()
+    return not _for_candidate(rubric) and bool({"scorer", "tutor"} & set(views))
 
 
 def _correct_values(declaration: etree._Element | None) -> list[str]:

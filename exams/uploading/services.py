@@ -36,7 +36,12 @@ def upload_create(
     by,
 ) -> Upload:
     upload = Upload(
-        kind=kind, name=Path(file.name).name, topic=topic, sitting=sitting, created_by=by
+        kind=kind,
+        name=Path(file.name).name,
+        topic=topic,
+        sitting=sitting,
+        created_by=by,
+        language=translation.get_language() or "",
     )
     upload.file.save(upload.name, file, save=False)
     upload.save()

@@ -81,6 +81,15 @@ SAME_IN_EVERY_LANGUAGE = {
     # The spreadsheet program's name and its files' extension, on the chair's download links.
     "Excel",
     "xlsx",
+    # The other systems' formats and the files' extensions a keeper uploads (Excel's "Unicode
+    # text" is what its menu calls it).
+    "Moodle",
+    "QTI",
+    "GIFT",
+    "XML",
+    "CSV",
+    "Unicode",
+    *"json csv xml zip gift txt".split(),
     "Mac",
     "Crontab",
     "crontab",
@@ -293,7 +302,8 @@ def _checked_upload(language: str, keeper) -> Upload:
     folder = Path(tempfile.mkdtemp(prefix="every-page-"))
     export_items(folder / "bank.json")
     records = json.loads((folder / "bank.json").read_text())
-    records[0]["options"] = records[0]["options"][:3]
+    single = next(record for record in records if record["kind"] == "single")
+    single["options"] = single["options"][:3]
     data = json.dumps(records, ensure_ascii=False).encode()
     with translation.override(language):
         upload = upload_create(
@@ -459,7 +469,12 @@ def build_world(language: str) -> World:
     }
     world.third = third
     world.usernames = [*people, "admin"]
-    world.codes = [exam.code, topic.code, *Item.objects.values_list("code", flat=True)]
+    world.codes = [
+        exam.code,
+        topic.code,
+        upload.name,  # the keeper's file name, shown as it is
+        *Item.objects.values_list("code", flat=True),
+    ]
     return world
 
 

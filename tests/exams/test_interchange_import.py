@@ -86,7 +86,7 @@ def test_the_items_that_pass_are_imported_field_by_field(surgery):
         ItemKind.FILL_IN,
         "The nerve injured in a fracture of the medial epicondyle is the ____ nerve.",
         [],
-        ["ulnar", "ulnar nerve", "uln*"],
+        ["ulnar", "uln*"],  # "ulnar nerve" was worth half: its weight is named lost
         'Ulnar; accept "ulnar nerve".',  # Moodle's general feedback is the marking guide
     )
     assert content("SURG-E1") == (
@@ -241,7 +241,11 @@ def every_kind_bank(surgery, tmp_path):
             ItemKind.CAUSE_EFFECT,
             ItemContent(stem="Aspirin prevents clotting.", reason="It blocks COX.", key=["A"]),
         ),
-        (ItemKind.FILL_IN, ItemContent(stem="The ____ nerve.", key=["ulnar", "Ulnar nerve"])),
+        (
+            ItemKind.FILL_IN,
+            # "*" is Moodle's wildcard: the export escapes it and the import reads it back.
+            ItemContent(stem="The ____ nerve.", key=["ulnar", "Ulnar nerve", "2*3"]),
+        ),
         (ItemKind.FREE_TEXT, ItemContent(stem="Discuss consent.", guide="Capacity; 知情同意.")),
     ]
     for n, (kind, item_content) in enumerate(kinds, 1):

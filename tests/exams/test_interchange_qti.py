@@ -183,7 +183,7 @@ def test_tao_extended_text_takes_the_scorer_rubric_as_guide(tao_test):
         "A woman starts warfarin for a deep vein thrombosis.\n\n"
         "List four points you would cover when counselling her."
     )
-    assert record.fields["guide"].startswith("One mark each:\n\nINR monitoring")
+    assert record.fields["guide"].startswith("One mark each:\n\n• INR monitoring")
     assert "Interactions (antibiotics, alcohol)" in record.fields["guide"]
     assert "key" not in record.fields and "options" not in record.fields
 
@@ -302,7 +302,7 @@ def test_lone_text_entry_v2p1(pictures):
         "Tingling of the thumb, index and middle fingers at night\n"
         "points to compression of the _____ nerve in the carpal tunnel."
     )
-    assert record.fields["key"] == ["Median", "median nerve"]
+    assert record.fields["key"] == ["Median"]  # "median nerve" is worth half: named lost
     assert set(record.lost) == {str(LOST["case"]), str(LOST["weights"])}
 
 

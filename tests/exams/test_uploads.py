@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from exams.importing import import_items
 from exams.models import AuditEntry, Enrolment, Item, Upload
@@ -134,6 +135,16 @@ def test_a_qti_item_takes_the_topic_chosen_for_the_file(client, keeper, surgery,
     upload(client, "items", path, topic=surgery.pk)
     the_upload = Upload.objects.get(topic=surgery)
     assert [row["topic"] for row in the_upload.preview["rows"]] == ["surgery"]
+
+
+def test_the_preview_is_in_the_keepers_language_whoever_writes_it(client, keeper, surgery):
+    # The worker has no request: the upload remembers the keeper's language for it.
+    client.cookies["django_language"] = "mn"
+    with translation.override("mn"):
+        upload(client, "items", BOARD)
+    the_upload = Upload.objects.get()
+    assert the_upload.language == "mn"
+    assert "мөр 309" in the_upload.preview["refused"][2]
 
 
 def test_a_file_of_another_kind_is_refused_by_the_form(client, keeper, tmp_path):
