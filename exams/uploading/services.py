@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -50,26 +51,7 @@ def upload_create(
 
 def upload_check(upload_id: int) -> None:
     """Check the upload and store its preview; write nothing to the bank."""
-    upload = Upload.objects.select_related("topic", "sitting").get(pk=upload_id)
-    if upload.state != Upload.State.CHECKING:
-        return  # a task delivered twice
-    with translation.override(upload.language or settings.LANGUAGE_CODE):
-        _check(upload)
-
-
-def _check(upload: Upload) -> None:
-    try:
-        upload.preview = _preview(upload)
-    except (ImportRefused, EnrolmentRefused) as exc:
-        _finish(upload, Upload.State.REFUSED, exc.message.splitlines())
-        return
-    except Exception:
-        # A fault of ours, not of the file: the keeper hears so instead of waiting forever.
-        logger.exception("checking upload %s failed", upload.pk)
-        _finish(upload, Upload.State.REFUSED, [str(SERVER_FAULT)])
-        return
-    upload.state = Upload.State.CHECKED
-    upload.save(update_fields=["preview", "state"])
+    _run(upload_id, Upload.State.CHECKING, _checked)
 
 
 def upload_decide(upload: Upload, *, decision: str) -> bool:
@@ -92,24 +74,34 @@ def upload_decide(upload: Upload, *, decision: str) -> bool:
 
 def upload_import(upload_id: int) -> None:
     """Import the upload as the keeper decided, all or nothing, telling the progress as it goes."""
+    _run(upload_id, Upload.State.IMPORTING, _imported)
+
+
+def _run(upload_id: int, state: str, work: Callable[[Upload], None]) -> None:
+    """Do one step of an upload in the keeper's language; a refusal or a fault closes it."""
     upload = Upload.objects.select_related("topic", "sitting", "created_by").get(pk=upload_id)
-    if upload.state != Upload.State.IMPORTING:
-        return
+    if upload.state != state:
+        return  # a task delivered twice
     with translation.override(upload.language or settings.LANGUAGE_CODE):
-        _import_and_report(upload)
+        try:
+            work(upload)
+        except (ImportRefused, EnrolmentRefused) as exc:
+            # The file, or at the import the bank changed since the check: nothing is written.
+            _finish(upload, Upload.State.REFUSED, exc.message.splitlines())
+        except Exception:
+            # A fault of ours, not of the file: the keeper hears so instead of waiting forever.
+            logger.exception("upload %s failed while %s", upload.pk, state)
+            _finish(upload, Upload.State.REFUSED, [str(SERVER_FAULT)])
 
 
-def _import_and_report(upload: Upload) -> None:
-    try:
-        lines = _import(upload)
-    except (ImportRefused, EnrolmentRefused) as exc:
-        # The bank changed since the check (someone edited an item meanwhile): nothing written.
-        _finish(upload, Upload.State.REFUSED, exc.message.splitlines())
-        return
-    except Exception:
-        logger.exception("importing upload %s failed", upload.pk)
-        _finish(upload, Upload.State.REFUSED, [str(SERVER_FAULT)])
-        return
+def _checked(upload: Upload) -> None:
+    upload.preview = _preview(upload)
+    upload.state = Upload.State.CHECKED
+    upload.save(update_fields=["preview", "state"])
+
+
+def _imported(upload: Upload) -> None:
+    lines = _import(upload)
     with transaction.atomic():
         _finish(upload, Upload.State.IMPORTED, lines)
         audit_append(

@@ -147,6 +147,19 @@ def test_the_preview_is_in_the_keepers_language_whoever_writes_it(client, keeper
     assert "мөр 309" in the_upload.preview["refused"][2]
 
 
+def test_a_fault_of_the_server_closes_the_upload_and_says_so(client, keeper, surgery, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("exams.uploading.services.import_items", broken)
+    page = upload(client, "items", BOARD)
+    the_upload = Upload.objects.get()
+    assert the_upload.state == Upload.State.REFUSED and not the_upload.file
+    assert "The server failed while handling this file; nothing was imported." in (
+        page.content.decode()
+    )
+
+
 def test_a_file_of_another_kind_is_refused_by_the_form(client, keeper, tmp_path):
     path = tmp_path / "bank.docx"
     path.write_bytes(b"PK")
