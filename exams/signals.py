@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from .models import Attempt, AttemptStatus
+
+# Sent inside the transaction that submits an attempt, with `attempt_id`: grading (an app above
+# this one) scores it once the transaction commits, without exams importing grading.
+attempt_submitted = Signal()
 
 
 @receiver(user_logged_in)

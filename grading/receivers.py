@@ -1,13 +1,28 @@
-"""What grading writes to the audit log (R-AUD-1): every mark, score change, correction and publication."""
+"""What grading hears: a submitted attempt to score, and what it writes to the audit log
+(R-AUD-1): every mark, score change, correction and publication."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from exams.audit import audit_append
+from exams.models import Attempt
+from exams.signals import attempt_submitted
 
 from .models import ClinicalScore, KeyCorrection, Mark, ResultPublication, ScoreChange
+from .tasks import score_attempt
+
+
+@receiver(attempt_submitted, sender=Attempt)
+def score_when_submitted(sender, attempt_id: int, **kwargs) -> None:
+    """The candidate sees the machine's score at once after Finish (002:1.6.10): queued on commit.
+
+    robust: the submission stands even if the broker is down this moment; the periodic
+    grading.tasks.score_waiting_attempts queues it again.
+    """
+    transaction.on_commit(lambda: score_attempt.delay(attempt_id), robust=True)
 
 
 @receiver(post_save, sender=Mark)

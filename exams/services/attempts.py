@@ -16,6 +16,7 @@ from ..errors import ExamError
 from ..groups import push_to_attempt_after_commit
 from ..models import Attempt, AttemptEvent, AttemptStatus, Enrolment, Exam, SubmittedBy
 from ..selectors import blueprint_slots, live_pool_cached
+from ..signals import attempt_submitted
 from .form_writes import write_form
 
 
@@ -186,11 +187,7 @@ def attempt_submit(*, attempt_id: int, by: str, actor: AbstractBaseUser | None =
         _event(attempt, AttemptEvent.Kind.SUBMITTED, now, actor=actor, by=by)
         push_to_attempt_after_commit(attempt.pk, {"type": "attempt.submitted", "by": by})
 
-        from grading.tasks import score_attempt
-
-        # robust: the submission stands even if the broker is down this moment; the periodic
-        # grading.tasks.score_waiting_attempts queues it again.
-        transaction.on_commit(lambda: score_attempt.delay(attempt.pk), robust=True)
+        attempt_submitted.send(sender=Attempt, attempt_id=attempt.pk)
         return attempt
 
 
