@@ -30,7 +30,10 @@ FOREIGN_SUFFIXES = (".xml", ".zip", ".gift", ".txt")
 
 
 @dataclass
-class ForeignRecord:
+class FileRecord:
+    """One item of a file as records of the item format, from the bank's own or a foreign one,
+    with the bookkeeping fields the file states (a foreign file states at most the topic)."""
+
     line: int
     fields: dict[str, Any]
     source: str = ""
@@ -40,7 +43,7 @@ class ForeignRecord:
 
 def foreign_records(
     path: Path, data: bytes, folder: Path, default_topic: str | None
-) -> tuple[list[ForeignRecord], list[Problem]]:
+) -> tuple[list[FileRecord], list[Problem]]:
     """Return the file's items as records of the item format, and the items refused on reading."""
     try:
         reading = _read(path, data, Pictures(folder))
@@ -60,7 +63,7 @@ def foreign_records(
         if problem:
             refusals.append(Problem(record.line, problem, fields.get("code", ""), record.source))
             continue
-        records.append(ForeignRecord(record.line, fields, record.source, record.lost, states))
+        records.append(FileRecord(record.line, fields, record.source, record.lost, states))
     return records, refusals
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from ..spreadsheets import decoded
 from .checks import cross_check
-from .foreign import FOREIGN_SUFFIXES, ForeignRecord, foreign_records
+from .foreign import FOREIGN_SUFFIXES, FileRecord, foreign_records
 from .format import unknown_suffix
 from .parse_csv import csv_records, workbook_records
 from .parse_item import BOOKKEEPING as ALL
@@ -59,7 +59,7 @@ def read_file(
         records = json_records(text) if suffix == ".json" else csv_records(text)
     if not records:
         raise refused(1, _("the file holds no items"))
-    native = [ForeignRecord(line, fields, states=ALL) for line, fields in records]
+    native = [FileRecord(line, fields, states=ALL) for line, fields in records]
     return _checked(native, path.resolve().parent, [])
 
 
@@ -94,7 +94,7 @@ def _data(path: Path) -> bytes:
     return data
 
 
-def _checked(records: list[ForeignRecord], base_dir: Path, refusals: list[Problem]) -> FileReading:
+def _checked(records: list[FileRecord], base_dir: Path, refusals: list[Problem]) -> FileReading:
     if not records and not refusals:
         raise refused(1, _("the file holds no items"))
     problems = list(refusals)

@@ -108,10 +108,7 @@ def summary_lines(summary: ImportSummary) -> list[str]:
             for r in summary.revisions
         ]
         if summary.refused:
-            lines.append(
-                _("%(n)d items would be left out:")
-                % {"n": len(summary.refused)}
-            )
+            lines.append(_("%(n)d items would be left out:") % {"n": len(summary.refused)})
             lines += [str(problem) for problem in summary.refused]
     else:
         lines = [
