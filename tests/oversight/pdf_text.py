@@ -23,7 +23,11 @@ def _objects(pdf: bytes) -> dict[int, bytes]:
 
 
 def _stream(body: bytes) -> bytes:
-    raw = STREAM.search(body).group(1)
+    # Exactly /Length bytes: compressed data may itself end in a byte that looks like the line
+    # break before "endstream" (one stream in 256 ends in \r), which the pattern alone would eat.
+    start = STREAM.search(body).start(1)
+    length = re.search(rb"/Length (\d+)", body[:start])
+    raw = body[start : start + int(length.group(1))] if length else STREAM.search(body).group(1)
     return zlib.decompress(raw) if b"/FlateDecode" in body else raw
 
 
